@@ -1,0 +1,53 @@
+"""``make test``: the whole suite against SQLite and a throwaway PostgreSQL.
+
+Starts the PostgreSQL server (installing Debian's package first if it is missing and
+we may), points the tests at it with ``SSAPLAN_TEST_PG``, runs pytest, stops the
+server. Without PostgreSQL the PostgreSQL tests are skipped loudly, except in CI
+(``CI=true``), where that is a failure. Extra arguments go to pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pgtemp  # noqa: E402  (a sibling script, not a package)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    started = False
+    if not env.get("SSAPLAN_TEST_PG"):
+        if pgtemp.install_if_missing():
+            env["SSAPLAN_TEST_PG"] = pgtemp.start()
+            started = True
+            print(f"throwaway PostgreSQL at {env['SSAPLAN_TEST_PG']}", file=sys.stderr)
+        elif env.get("CI") == "true":
+            print("PostgreSQL is required in CI but is not installed", file=sys.stderr)
+            return 1
+        else:
+            print("WARNING: PostgreSQL not available; its tests will be skipped", file=sys.stderr)
+    workers = env.get("SSAPLAN_TEST_WORKERS", "2")
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-n",
+        workers,
+        "--dist",
+        "loadgroup",
+        *sys.argv[1:],
+    ]
+    try:
+        return subprocess.call(cmd, env=env)
+    finally:
+        if started:
+            pgtemp.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Core API routes: health, logins and tokens, the current user, users, the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from ssaplan import __version__
+from ssaplan.core import audit
+from ssaplan.core.auth import Actor
+from ssaplan.core.deps import Admin, StoreDep, get_settings, requires, unit_of_work
+from ssaplan.core.models import AuditRecord
+from ssaplan.core.settings import Settings
+from ssaplan.core.store import current_revisions, head_revisions, utcnow
+from ssaplan.core.users import add_user, list_users, login, logout, public
+
+router = APIRouter(prefix="/api")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    version: str
+    database: str
+    schema_current: bool
+
+
+@router.get("/health", tags=["core"])
+def health(store: StoreDep) -> Health:
+    """Liveness and readiness; the only API route that needs no login."""
+    try:
+        store.ping()
+        current = head_revisions() <= current_revisions(store)
+        return Health(
+            status="ok" if current else "degraded",
+            version=__version__,
+            database=store.dialect,
+            schema_current=current,
+        )
+    except Exception:  # noqa: BLE001 - health reports any database failure as degraded
+        return Health(
+            status="degraded", version=__version__, database=store.dialect, schema_current=False
+        )
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserPublic(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    agency: str
+    role: str
+    active: bool
+
+
+class TokenResponse(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth type name, not a secret
+    expires_at: datetime
+    user: UserPublic
+
+
+@router.post("/auth/token", tags=["core"])
+def create_token(
+    body: TokenRequest, store: StoreDep, settings: Annotated[Settings, Depends(get_settings)]
+) -> TokenResponse:
+    """Exchange a username and password for a bearer token (the same login as the web)."""
+    with unit_of_work(store) as session:
+        user, token = login(
+            session, body.username, body.password, kind="api", hours=settings.session_hours
+        )
+        return TokenResponse(
+            token=token,
+            expires_at=utcnow() + timedelta(hours=settings.session_hours),
+            user=UserPublic(**public(user)),
+        )
+
+
+@router.post("/auth/logout", tags=["core"], status_code=204)
+def revoke_token(
+    request: Request, store: StoreDep, actor: Annotated[Actor, Depends(requires("read"))]
+) -> None:
+    """End the login this request was made with."""
+    with unit_of_work(store) as session:
+        logout(session, request.state.session_token)
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    agency: str | None
+    permissions: list[str]
+
+
+@router.get("/me", tags=["core"])
+def me(actor: Annotated[Actor, Depends(requires("read"))]) -> Me:
+    """Who you are logged in as, and what you may do."""
+    from ssaplan.core.auth import PERMISSIONS
+
+    return Me(
+        username=actor.username,
+        role=actor.role,
+        agency=actor.agency_id,
+        permissions=sorted(PERMISSIONS.get(actor.role, frozenset())),
+    )
+
+
+class UserCreate(BaseModel):
+    username: str
+    password: str
+    role: str = "viewer"
+    agency: str
+    full_name: str = ""
+
+
+@router.get("/users", tags=["core"])
+def get_users(store: StoreDep, actor: Admin) -> dict[str, list[UserPublic]]:
+    with store.session() as session:
+        return {"items": [UserPublic(**public(u)) for u in list_users(session, actor)]}
+
+
+@router.post("/users", tags=["core"], status_code=201)
+def post_user(body: UserCreate, store: StoreDep, actor: Admin) -> UserPublic:
+    with unit_of_work(store) as session:
+        user = add_user(session, actor, **body.model_dump())
+        return UserPublic(**public(user))
+
+
+class AuditPublic(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    summary: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def audit_public(r: AuditRecord) -> AuditPublic:
+    return AuditPublic(
+        id=r.id,
+        at=r.at,
+        actor=r.actor,
+        action=r.action,
+        entity_type=r.entity_type,
+        entity_id=r.entity_id,
+        summary=r.summary,
+        before=r.before,
+        after=r.after,
+    )
+
+
+@router.get("/audit", tags=["core"])
+def get_audit(
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(requires("audit:read"))],
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor_name: Annotated[str | None, Query(alias="actor")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Annotated[
+        int | None, Query(description="page backwards from this record id")
+    ] = None,
+) -> dict[str, list[AuditPublic]]:
+    """Audit records, newest first."""
+    with store.session() as session:
+        records = audit.search(
+            session,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            actor=actor_name,
+            limit=limit,
+            before_id=before_id,
+        )
+        return {"items": [audit_public(r) for r in records]}
+
+
+@router.get("/audit/verify", tags=["core"])
+def verify_audit(
+    store: StoreDep, actor: Annotated[Actor, Depends(requires("audit:read"))]
+) -> dict[str, Any]:
+    """Recompute the audit hash chain and report whether it is intact."""
+    with store.session() as session:
+        result = audit.verify(session)
+    return {
+        "ok": result.ok,
+        "records": result.records,
+        "first_bad_id": result.first_bad_id,
+        "reason": result.reason,
+    }
+
+
+__all__ = ["router"]

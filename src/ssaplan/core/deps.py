@@ -1,0 +1,116 @@
+"""FastAPI dependencies: the store, the current actor, and per-route permissions.
+
+Every route except ``/login`` and ``/api/health`` declares ``Depends(requires(action))``;
+a test walks the app's routes to keep it so (default-deny). A login arrives as a
+bearer token (API clients) or the session cookie (the browser); cookie-authenticated
+writes must also carry the CSRF token, so another site cannot write through a
+logged-in browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from ssaplan.core.auth import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Actor,
+    csrf_ok,
+    local_secret,
+    require,
+    user_for_token,
+)
+from ssaplan.core.errors import Forbidden, Unauthenticated
+from ssaplan.core.settings import Settings
+from ssaplan.core.store import Store
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+@contextmanager
+def unit_of_work(store: Store) -> Iterator[Session]:
+    """One transaction for one request's work: all of it commits, or none."""
+    with store.transaction() as session:
+        yield session
+
+
+def secret_for(store: Store, settings: Settings) -> str:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    cached: str | None = getattr(store, "_secret_cache", None)
+    if cached is None:
+        with store.transaction() as session:
+            cached = local_secret(session)
+        store._secret_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def current_actor(request: Request, store: StoreDep) -> Actor:
+    """The logged-in actor; 401 if there is none."""
+    cached: Actor | None = getattr(request.state, "actor", None)
+    if cached is not None:
+        return cached
+    bearer = _bearer(request)
+    token = bearer or request.cookies.get(SESSION_COOKIE)
+    with store.session() as session:
+        user = user_for_token(session, token)
+        actor = Actor.of(user) if user is not None else None
+    if actor is None:
+        raise Unauthenticated(
+            "log in first: send 'Authorization: Bearer <token>' (POST /api/auth/token) "
+            "or use the session cookie from /login"
+        )
+    # Browser forms are checked by the web views (the token is a form field there).
+    is_api = request.url.path.startswith("/api/")
+    if bearer is None and is_api and request.method not in SAFE_METHODS:
+        secret = secret_for(store, request.app.state.settings)
+        if not csrf_ok(secret, token or "", request.headers.get(CSRF_HEADER)):
+            raise Forbidden(
+                f"missing or wrong CSRF token: send the {CSRF_HEADER} header, or use a bearer token"
+            )
+    request.state.actor = actor
+    request.state.session_token = token
+    return actor
+
+
+def requires(action: str) -> Callable[..., Actor]:
+    """A dependency that lets the request through only with permission for ``action``."""
+
+    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        require(actor, action)
+        return actor
+
+    dependency.__name__ = f"requires_{action.replace(':', '_')}"
+    dependency.required_action = action  # type: ignore[attr-defined]
+    return dependency
+
+
+Reader = Annotated[Actor, Depends(requires("read"))]
+ProgramWriter = Annotated[Actor, Depends(requires("program:write"))]
+Admin = Annotated[Actor, Depends(requires("user:manage"))]

@@ -1,0 +1,774 @@
+"""The ILLUSTRATIVE demo world: real countries, regions, accounts and codes; generated
+programs, budgets and deliveries.
+
+Everything generated comes from one seeded generator, so a seed always gives the same
+world. Every generated program says in its description that it is illustrative, so no
+one mistakes it for real data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ssaplan.clikit import info
+from ssaplan.core.auth import Actor
+from ssaplan.core.models import User
+from ssaplan.core.store import Store
+from ssaplan.core.users import add_user
+from ssaplan.portfolio.engine import fiscal_year
+from ssaplan.portfolio.models import BudgetLine, Program
+from ssaplan.portfolio.schemas import BudgetLineIn, MilestoneIn, ProgramCreate
+from ssaplan.portfolio.service import PortfolioService
+from ssaplan.reference.catalog import Catalog, get_catalog
+
+FIRST_FY, LAST_FY = 2025, 2029
+# The world is generated as of this day (start of FY2027), not the clock, so it is reproducible.
+AS_OF = date(2026, 10, 1)
+LABEL = "ILLUSTRATIVE DEMO DATA — generated, not a real program."
+
+DEMO_USERS = (
+    ("admin", "admin-demo-pass", "admin", "State", "Demo Administrator"),
+    ("planner", "planner-demo-pass", "planner", "State", "Demo Planner (State)"),
+    ("dod-planner", "dodplanner-demo-pass", "planner", "DoD", "Demo Planner (DoD)"),
+    ("analyst", "analyst-demo-pass", "analyst", "USAID", "Demo Analyst"),
+    ("viewer", "viewer-demo-pass", "viewer", "DOJ", "Demo Viewer"),
+)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A kind of program the generator draws from."""
+
+    title: str  # "{partner}" is replaced by the partner's name
+    agency: str
+    account: str
+    institution_type: str
+    purpose: str
+    level: str
+    dac_code: str
+    objectives: tuple[str, ...]
+    size: tuple[int, int]  # typical total dollars over the program's life
+    years: tuple[int, int]  # duration range
+    deliveries: bool = False
+    weight: float = 1.0
+    developed_ok: bool = False  # also for high-income allies
+
+
+TEMPLATES: tuple[Template, ...] = (
+    Template(
+        "Maritime patrol capability for {partner}'s navy and coast guard",
+        "State/PM",
+        "FMF",
+        "armed_forces",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G1.5", "G2.2"),
+        (8_000_000, 90_000_000),
+        (3, 5),
+        True,
+        1.2,
+    ),
+    Template(
+        "Tactical communications modernization, {partner} armed forces",
+        "State/PM",
+        "FMF",
+        "armed_forces",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G1.3", "G2.2"),
+        (5_000_000, 60_000_000),
+        (2, 4),
+        True,
+    ),
+    Template(
+        "Aviation sustainment and spare parts, {partner} air force",
+        "State/PM",
+        "FMF",
+        "armed_forces",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G1.3", "G1.4"),
+        (4_000_000, 40_000_000),
+        (2, 5),
+        True,
+        0.8,
+    ),
+    Template(
+        "Professional military education for {partner} officers",
+        "State/PM",
+        "IMET",
+        "armed_forces",
+        "engage",
+        "national",
+        "15210",
+        ("G2.2", "G3.2"),
+        (300_000, 2_500_000),
+        (1, 3),
+        False,
+        2.0,
+        True,
+    ),
+    Template(
+        "Expanded IMET: civil-military relations and human rights, {partner}",
+        "State/PM",
+        "IMET",
+        "oversight",
+        "engage",
+        "national",
+        "15210",
+        ("G3.2", "G3.6"),
+        (200_000, 1_200_000),
+        (1, 2),
+        False,
+        0.8,
+        True,
+    ),
+    Template(
+        "Peacekeeping deployment readiness for {partner} contingents",
+        "State/PM",
+        "GPOI",
+        "armed_forces",
+        "enable",
+        "international",
+        "15230",
+        ("G4.1", "G2.9"),
+        (2_000_000, 25_000_000),
+        (2, 4),
+        True,
+        0.7,
+    ),
+    Template(
+        "Pre-deployment training for {partner} formed police units",
+        "State/PM",
+        "PKO",
+        "police",
+        "enable",
+        "international",
+        "15230",
+        ("G4.1", "G2.9"),
+        (1_000_000, 12_000_000),
+        (1, 3),
+        False,
+        0.5,
+    ),
+    Template(
+        "Community policing and police professionalization, {partner}",
+        "State/INL",
+        "INCLE",
+        "police",
+        "build_capacity",
+        "national",
+        "15130",
+        ("G1.2", "G2.3"),
+        (1_500_000, 20_000_000),
+        (2, 5),
+        False,
+        1.3,
+    ),
+    Template(
+        "Prosecutor and judicial capacity building, {partner}",
+        "DOJ/OPDAT",
+        "INCLE",
+        "justice",
+        "build_capacity",
+        "national",
+        "15130",
+        ("G3.5", "G3.3"),
+        (800_000, 8_000_000),
+        (2, 4),
+        False,
+        1.0,
+    ),
+    Template(
+        "Corrections system reform and prison management, {partner}",
+        "State/INL",
+        "INCLE",
+        "justice",
+        "build_capacity",
+        "national",
+        "15130",
+        ("G1.2", "G3.6"),
+        (700_000, 6_000_000),
+        (2, 4),
+        False,
+        0.6,
+    ),
+    Template(
+        "Police academy development and curriculum reform, {partner}",
+        "DOJ/ICITAP",
+        "INCLE",
+        "police",
+        "build_capacity",
+        "national",
+        "15130",
+        ("G1.2", "G3.3"),
+        (1_000_000, 9_000_000),
+        (2, 5),
+        False,
+        0.7,
+    ),
+    Template(
+        "Counternarcotics interdiction support, {partner}",
+        "State/INL",
+        "INCLE",
+        "police",
+        "enable",
+        "national",
+        "16063",
+        ("G2.5", "G1.1"),
+        (2_000_000, 30_000_000),
+        (2, 4),
+        True,
+        0.6,
+    ),
+    Template(
+        "Export control and related border security (EXBS), {partner}",
+        "State/ISN",
+        "NADR",
+        "border_management",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G1.5", "G2.7"),
+        (500_000, 6_000_000),
+        (2, 4),
+        True,
+        0.9,
+        True,
+    ),
+    Template(
+        "Antiterrorism assistance to {partner} law enforcement",
+        "State/CT",
+        "NADR",
+        "police",
+        "enable",
+        "national",
+        "15210",
+        ("G2.4", "G1.1"),
+        (800_000, 10_000_000),
+        (2, 4),
+        False,
+        0.9,
+    ),
+    Template(
+        "Conventional weapons destruction and humanitarian demining, {partner}",
+        "State/PM",
+        "NADR",
+        "civil_emergency",
+        "build_capacity",
+        "national",
+        "15250",
+        ("G2.10", "G1.2"),
+        (500_000, 8_000_000),
+        (1, 4),
+        False,
+        0.5,
+    ),
+    Template(
+        "Civilian oversight of the security sector, {partner}",
+        "USAID",
+        "ESF",
+        "oversight",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G3.2", "G3.1"),
+        (600_000, 7_000_000),
+        (2, 5),
+        False,
+        0.8,
+    ),
+    Template(
+        "Civil society monitoring of police conduct, {partner}",
+        "USAID",
+        "ESF",
+        "civil_society",
+        "build_capacity",
+        "subnational",
+        "15150",
+        ("G3.4", "G3.6"),
+        (300_000, 3_000_000),
+        (2, 4),
+        False,
+        0.7,
+    ),
+    Template(
+        "Access to justice and legal aid, {partner}",
+        "USAID",
+        "DA",
+        "justice",
+        "build_capacity",
+        "subnational",
+        "15130",
+        ("G3.5", "G3.3"),
+        (500_000, 6_000_000),
+        (3, 5),
+        False,
+        0.8,
+    ),
+    Template(
+        "Customary and community justice linkages, {partner}",
+        "USAID",
+        "DA",
+        "non_state",
+        "build_capacity",
+        "subnational",
+        "15130",
+        ("G3.5", "G1.2"),
+        (300_000, 3_000_000),
+        (2, 4),
+        False,
+        0.3,
+    ),
+    Template(
+        "Counterterrorism capacity building, {partner} special operations forces",
+        "DoD/DSCA",
+        "10USC333",
+        "armed_forces",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G1.1", "G2.4"),
+        (5_000_000, 60_000_000),
+        (2, 3),
+        True,
+        1.0,
+    ),
+    Template(
+        "Maritime domain awareness, {partner}",
+        "DoD/DSCA",
+        "10USC333",
+        "armed_forces",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G1.5", "G2.2"),
+        (3_000_000, 40_000_000),
+        (2, 3),
+        True,
+        0.8,
+    ),
+    Template(
+        "Defense institution building: ministry of defense resource management, {partner}",
+        "DoD/OSD-Policy",
+        "10USC332",
+        "oversight",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G3.1", "G1.2"),
+        (400_000, 4_000_000),
+        (1, 3),
+        False,
+        0.6,
+    ),
+    Template(
+        "Border security and counter-IED capacity, {partner}",
+        "DoD/DSCA",
+        "CTPF",
+        "border_management",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G1.1", "G1.5"),
+        (3_000_000, 35_000_000),
+        (2, 3),
+        True,
+        0.4,
+    ),
+    Template(
+        "Customs and border protection training, {partner}",
+        "DHS/CBP",
+        "DHS-INTL",
+        "customs",
+        "build_capacity",
+        "national",
+        "33120",
+        ("G1.5", "G2.6"),
+        (200_000, 3_000_000),
+        (1, 3),
+        False,
+        0.6,
+        True,
+    ),
+    Template(
+        "Coast guard maritime law enforcement and search and rescue training, {partner}",
+        "DHS/USCG",
+        "DHS-INTL",
+        "border_management",
+        "build_capacity",
+        "national",
+        "15210",
+        ("G1.5", "G2.3"),
+        (200_000, 2_500_000),
+        (1, 3),
+        False,
+        0.4,
+        True,
+    ),
+    Template(
+        "Disaster response and civil emergency management, {partner}",
+        "DHS/FEMA",
+        "DHS-INTL",
+        "civil_emergency",
+        "build_capacity",
+        "national",
+        "74020",
+        ("G2.10", "G1.2"),
+        (200_000, 2_000_000),
+        (1, 3),
+        False,
+        0.3,
+    ),
+    Template(
+        "Economic crimes and anti-money-laundering advisory support, {partner}",
+        "Treasury/OTA",
+        "TREAS-OTA",
+        "oversight",
+        "build_capacity",
+        "national",
+        "15113",
+        ("G2.6", "G3.4"),
+        (300_000, 3_000_000),
+        (2, 4),
+        False,
+        0.5,
+    ),
+)
+
+REGIONAL_TEMPLATES: tuple[Template, ...] = (
+    Template(
+        "Regional maritime security initiative, {partner}",
+        "State/PM",
+        "FMF",
+        "armed_forces",
+        "enable",
+        "regional",
+        "15210",
+        ("G4.2", "G1.5"),
+        (5_000_000, 60_000_000),
+        (3, 5),
+        True,
+    ),
+    Template(
+        "Standby force peacekeeping capacity, {partner}",
+        "State/PM",
+        "PKO",
+        "armed_forces",
+        "enable",
+        "regional",
+        "15230",
+        ("G4.1", "G2.9"),
+        (3_000_000, 30_000_000),
+        (2, 5),
+    ),
+    Template(
+        "Regional law enforcement information exchange, {partner}",
+        "State/INL",
+        "INCLE",
+        "police",
+        "enable",
+        "regional",
+        "15130",
+        ("G4.3", "G2.3"),
+        (1_000_000, 12_000_000),
+        (2, 4),
+    ),
+    Template(
+        "Regional counterterrorism exercises and expert exchanges, {partner}",
+        "DoD/DSCA",
+        "10USC333",
+        "armed_forces",
+        "engage",
+        "regional",
+        "15210",
+        ("G4.2", "G2.4"),
+        (2_000_000, 20_000_000),
+        (1, 3),
+    ),
+    Template(
+        "Cross-border counter-trafficking cooperation, {partner}",
+        "State/INL",
+        "INCLE",
+        "border_management",
+        "enable",
+        "regional",
+        "15210",
+        ("G2.6", "G1.5"),
+        (1_000_000, 10_000_000),
+        (2, 4),
+    ),
+)
+REGIONAL_PARTNERS = (
+    "AU",
+    "ECOWAS",
+    "SADC",
+    "EAC",
+    "IGAD",
+    "ASEAN",
+    "OAS",
+    "SICA",
+    "CARICOM",
+    "PIF",
+    "GCC",
+    "AF",
+    "EAP",
+    "EUR",
+    "NEA",
+    "SCA",
+    "WHA",
+)
+
+DELIVERY_NAMES = (
+    "Patrol boats",
+    "Radios and spares",
+    "Night-vision devices",
+    "Training package",
+    "Surveillance radar",
+    "Vehicles",
+    "Body armor",
+    "Maintenance support",
+    "Unmanned aerial systems",
+    "Forensic laboratory equipment",
+    "Scanning equipment",
+)
+
+
+@dataclass
+class DemoResult:
+    programs: int = 0
+    partners: int = 0
+    budget_lines: int = 0
+    first_fy: int = FIRST_FY
+    last_fy: int = LAST_FY
+    users: list[dict[str, str]] = field(default_factory=list)
+    skipped: bool = False
+    illustrative: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _partners(catalog: Catalog) -> list[str]:
+    """Every real country and contested territory with a regional bureau, bar the U.S."""
+    return sorted(
+        c.iso3
+        for c in catalog.countries.values()
+        if c.status in ("sovereign", "other") and c.bureau and c.iso3 != "USA"
+    )
+
+
+def _round(amount: float) -> int:
+    return int(round(amount / 1000.0)) * 1000
+
+
+def _budget(
+    rng: random.Random, total: int, start: date, end: date, status: str
+) -> list[BudgetLineIn]:
+    years = [
+        fy for fy in range(fiscal_year(start), fiscal_year(end) + 1) if FIRST_FY <= fy <= LAST_FY
+    ]
+    if not years:
+        return []
+    shares = [rng.uniform(0.6, 1.4) for _ in years]
+    scale = total / sum(shares)
+    current = fiscal_year(AS_OF)
+    lines = []
+    for fy, share in zip(years, shares, strict=True):
+        planned = _round(share * scale)
+        obligated = disbursed = 0
+        funded = status in ("obligated", "implementing", "completed", "suspended", "terminated")
+        if funded and fy < current:
+            obligated = _round(planned * rng.uniform(0.85, 1.0))
+            disbursed = _round(obligated * rng.uniform(0.55, 1.0))
+        elif funded and fy == current:
+            obligated = _round(planned * rng.uniform(0.0, 0.35))
+            disbursed = _round(obligated * rng.uniform(0.0, 0.5))
+        lines.append(
+            BudgetLineIn(fiscal_year=fy, planned=planned, obligated=obligated, disbursed=disbursed)
+        )
+    return lines
+
+
+def _status(rng: random.Random, start: date, end: date) -> str:
+    if end < AS_OF:
+        return rng.choices(["completed", "terminated"], [0.96, 0.04])[0]
+    if start > AS_OF + timedelta(days=240):
+        return rng.choices(["proposed", "approved"], [0.7, 0.3])[0]
+    if start > AS_OF:
+        return rng.choices(["approved", "notified", "obligated"], [0.3, 0.4, 0.3])[0]
+    return rng.choices(
+        ["implementing", "obligated", "suspended", "terminated"], [0.88, 0.06, 0.04, 0.02]
+    )[0]
+
+
+def _deliveries(rng: random.Random, start: date) -> list[MilestoneIn]:
+    out = []
+    for name in rng.sample(DELIVERY_NAMES, rng.randint(1, 3)):
+        requested = start + timedelta(days=rng.randint(-120, 200))
+        approved = requested + timedelta(days=rng.randint(20, 200))
+        obligated = approved + timedelta(days=rng.randint(30, 300))
+        delivered = obligated + timedelta(days=rng.randint(120, 800))
+        dates = [d if d <= AS_OF else None for d in (requested, approved, obligated, delivered)]
+        # A later step cannot have happened if an earlier one has not.
+        for i in range(1, 4):
+            if dates[i - 1] is None:
+                dates[i] = None
+        out.append(
+            MilestoneIn(
+                name=name,
+                requested_on=dates[0],
+                approved_on=dates[1],
+                obligated_on=dates[2],
+                delivered_on=dates[3],
+            )
+        )
+    return out
+
+
+def _program(
+    rng: random.Random,
+    t: Template,
+    partner_name: str,
+    countries: Sequence[str],
+    regions: Sequence[str],
+    weight: float,
+) -> ProgramCreate:
+    start = date(2024, 4, 1) + timedelta(days=rng.randint(0, 4 * 365 + 180))
+    end = start + timedelta(days=365 * rng.randint(*t.years) - 1)
+    low, high = t.size
+    total = _round(min(high * 3, rng.uniform(low, high) * weight))
+    status = _status(rng, start, end)
+    marking = rng.choices(["U", "SBU", "CUI"], [0.9, 0.06, 0.04])[0]
+    return ProgramCreate(
+        title=t.title.format(partner=partner_name),
+        description=f"{LABEL} {t.title.format(partner=partner_name)}; funded from {t.account}.",
+        agency=t.agency,
+        account=t.account,
+        countries=list(countries),
+        regions=list(regions),
+        institution_type=t.institution_type,
+        level=t.level,
+        purpose=t.purpose,
+        objectives=list(t.objectives),
+        dac_code=t.dac_code,
+        start=start,
+        end=end,
+        status=status,
+        marking=marking,
+        budget=_budget(rng, total, start, end, status),
+        milestones=_deliveries(rng, start) if t.deliveries else [],
+    )
+
+
+def generate(seed: int = 2013, catalog: Catalog | None = None) -> list[ProgramCreate]:
+    """The demo programs for ``seed``: same seed, same programs."""
+    catalog = catalog or get_catalog()
+    rng = random.Random(seed)
+    partners = _partners(catalog)
+    wealthy = {m for org in ("EU", "NATO") for m in catalog.region_members(org)}
+    wealthy |= {
+        "AUS",
+        "NZL",
+        "JPN",
+        "KOR",
+        "SGP",
+        "CHE",
+        "NOR",
+        "ISL",
+        "CAN",
+        "LIE",
+        "MCO",
+        "SMR",
+        "AND",
+        "VAT",
+        "BRN",
+        "QAT",
+        "ARE",
+        "KWT",
+    }
+    wealthy -= {"ALB", "MKD", "MNE", "BGR", "ROU"}  # newer NATO members still receive FMF
+    programs: list[ProgramCreate] = []
+    for iso3 in partners:
+        name = catalog.countries[iso3].name
+        engagement = rng.lognormvariate(0.0, 0.7)
+        if iso3 in wealthy:
+            pool = [t for t in TEMPLATES if t.developed_ok]
+            count = rng.randint(1, 4)
+        else:
+            pool = list(TEMPLATES)
+            count = max(3, min(30, int(round(10 * engagement))))
+        chosen = rng.choices(pool, [t.weight for t in pool], k=count)
+        for t in chosen:
+            programs.append(_program(rng, t, name, [iso3], [], engagement))
+    for code in REGIONAL_PARTNERS:
+        region = catalog.regions[code]
+        for t in rng.sample(REGIONAL_TEMPLATES, rng.randint(2, 4)):
+            programs.append(_program(rng, t, region.name, [], [code], 1.0))
+    subregions: dict[str, list[str]] = {}
+    for iso3 in partners:
+        sub = catalog.countries[iso3].un_subregion
+        if sub and iso3 not in wealthy:
+            subregions.setdefault(sub, []).append(iso3)
+    for _sub, members in sorted(subregions.items()):
+        if len(members) < 2:
+            continue
+        for _ in range(rng.randint(2, 5)):
+            group = sorted(rng.sample(members, min(len(members), rng.randint(2, 4))))
+            names = [catalog.countries[g].name for g in group]
+            label = ", ".join(names[:-1]) + " and " + names[-1]
+            t = rng.choice(REGIONAL_TEMPLATES)
+            programs.append(_program(rng, t, label, group, [], 1.0))
+    return programs
+
+
+def load_demo(store: Store, *, seed: int = 2013, if_empty: bool = False) -> DemoResult:
+    """Load the demo world and demo users into an initialized, empty database."""
+    from ssaplan.core.errors import Conflict
+
+    with store.transaction() as session:
+        existing = session.execute(select(func.count()).select_from(Program)).scalar_one()
+        if existing:
+            if if_empty:
+                return DemoResult(programs=existing, skipped=True)
+            raise Conflict(
+                f"the database already holds {existing} programs: load the demo into a new "
+                "database (--db sqlite:///demo.db) or use --if-empty"
+            )
+        info(f"generating the illustrative demo world (seed {seed})...")
+        programs = generate(seed)
+        actor = Actor("demo-loader", "admin")
+        info(f"saving {len(programs)} programs...")
+        PortfolioService(session, actor).upsert_many(programs, source="demo")
+        users = []
+        for username, password, role, agency, full_name in DEMO_USERS:
+            if (
+                session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+                is None
+            ):
+                add_user(
+                    session,
+                    actor,
+                    username=username,
+                    password=password,
+                    role=role,
+                    agency=agency,
+                    full_name=full_name,
+                )
+            users.append(
+                {"username": username, "password": password, "role": role, "agency": agency}
+            )
+        lines = session.execute(select(func.count()).select_from(BudgetLine)).scalar_one()
+        partners = {c for p in programs for c in p.countries or []}
+    return DemoResult(
+        programs=len(programs), partners=len(partners), budget_lines=lines, users=users
+    )

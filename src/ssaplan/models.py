@@ -1,0 +1,7 @@
+"""Every table of every domain, imported in one place for Alembic and create-all."""
+
+from ssaplan.core import models as core_models
+from ssaplan.portfolio import models as portfolio_models
+from ssaplan.reference import models as reference_models
+
+__all__ = ["core_models", "portfolio_models", "reference_models"]

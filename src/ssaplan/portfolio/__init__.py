@@ -1,0 +1,1 @@
+"""The shared portfolio: every security sector assistance program across agencies."""

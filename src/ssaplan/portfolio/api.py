@@ -1,0 +1,104 @@
+"""The portfolio over the API: programs (read and write), countries, roll-ups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from ssaplan.core.api import AuditPublic, audit_public
+from ssaplan.core.deps import ProgramWriter, Reader, StoreDep, unit_of_work
+from ssaplan.portfolio.filters import ProgramFilter, ProgramListQuery
+from ssaplan.portfolio.schemas import ProgramCreate, ProgramList, ProgramPublic, ProgramUpdate
+from ssaplan.portfolio.service import PortfolioService
+
+router = APIRouter(prefix="/api", tags=["portfolio"])
+
+FilterDep = Annotated[ProgramFilter, Query()]
+
+
+@router.get("/programs")
+def list_programs(
+    store: StoreDep, actor: Reader, query: Annotated[ProgramListQuery, Query()]
+) -> ProgramList:
+    """Programs of the shared portfolio, filtered, sorted and paged; ``totals`` covers all pages."""
+    with store.session() as session:
+        return PortfolioService(session, actor).list_programs(
+            query.filter(), limit=query.limit, offset=query.offset, sort=query.sort
+        )
+
+
+@router.post("/programs", status_code=201)
+def create_program(
+    body: ProgramCreate, store: StoreDep, actor: ProgramWriter, response: Response
+) -> ProgramPublic:
+    """Add a program. Planners may add programs of their own agency only."""
+    with unit_of_work(store) as session:
+        program = PortfolioService(session, actor).create(body)
+    response.headers["Location"] = f"/api/programs/{program.id}"
+    return program
+
+
+@router.get("/programs/{program_id:path}/history")
+def program_history(
+    program_id: str, store: StoreDep, actor: Reader
+) -> dict[str, list[AuditPublic]]:
+    """The program's audit records, newest first: who changed what, before and after."""
+    with store.session() as session:
+        service = PortfolioService(session, actor)
+        service.get(program_id)
+        return {"items": [audit_public(r) for r in service.history(program_id)]}
+
+
+@router.get("/programs/{program_id:path}")
+def get_program(program_id: str, store: StoreDep, actor: Reader) -> ProgramPublic:
+    with store.session() as session:
+        return PortfolioService(session, actor).get(program_id)
+
+
+@router.patch("/programs/{program_id:path}")
+def update_program(
+    program_id: str, body: ProgramUpdate, store: StoreDep, actor: ProgramWriter
+) -> ProgramPublic:
+    """Change a program. ``version`` must be the version you read; if someone changed it since,
+    the answer is 409 and nothing changes. Lists (countries, budget, ...) are replaced whole."""
+    with unit_of_work(store) as session:
+        return PortfolioService(session, actor).update(program_id, body)
+
+
+@router.delete("/programs/{program_id:path}", status_code=204)
+def delete_program(
+    program_id: str,
+    store: StoreDep,
+    actor: ProgramWriter,
+    version: Annotated[
+        int | None, Query(ge=1, description="refuse if the program changed since")
+    ] = None,
+) -> None:
+    with unit_of_work(store) as session:
+        PortfolioService(session, actor).delete(program_id, version)
+
+
+@router.get("/portfolio/summary")
+def portfolio_summary(store: StoreDep, actor: Reader, flt: FilterDep) -> dict[str, Any]:
+    """Money of the matching programs: total, by fiscal year, bureau, account, agency, status.
+
+    Each program counts once per dimension (cross-bureau programs as ``Multi-regional``),
+    so every dimension sums to the total.
+    """
+    with store.session() as session:
+        return PortfolioService(session, actor).rollup(flt).as_dict()
+
+
+@router.get("/countries")
+def list_countries(store: StoreDep, actor: Reader) -> dict[str, Any]:
+    """Every country and territory with its regions and its number of programs."""
+    with store.session() as session:
+        return {"items": PortfolioService(session, actor).countries()}
+
+
+@router.get("/countries/{iso3}")
+def get_country(iso3: str, store: StoreDep, actor: Reader) -> dict[str, Any]:
+    """One country: its regions and memberships, and the portfolio's money there."""
+    with store.session() as session:
+        return PortfolioService(session, actor).country(iso3)

@@ -1,0 +1,189 @@
+"""One filter definition for program lists: the API, the CLI and the web table all use it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, exists, false, or_, select
+
+from ssaplan.core.errors import Detail, Invalid
+from ssaplan.portfolio.models import (
+    STATUSES,
+    BudgetLine,
+    Program,
+    ProgramCountry,
+    ProgramObjective,
+    ProgramRegion,
+)
+from ssaplan.reference.catalog import Catalog, Kind, UnknownCode
+
+SORT_KEYS = (
+    "id",
+    "title",
+    "start",
+    "end",
+    "status",
+    "agency",
+    "account",
+    "planned",
+    "obligated",
+    "disbursed",
+)
+SortKey = Literal[
+    "id",
+    "title",
+    "start",
+    "end",
+    "status",
+    "agency",
+    "account",
+    "planned",
+    "obligated",
+    "disbursed",
+    "-id",
+    "-title",
+    "-start",
+    "-end",
+    "-status",
+    "-agency",
+    "-account",
+    "-planned",
+    "-obligated",
+    "-disbursed",
+]
+
+
+class ProgramFilter(BaseModel):
+    """Which programs to show. Codes accept ids or display names, any case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    country: str | None = Field(None, description="partner country: ISO alpha-3, alpha-2 or name")
+    region: str | None = Field(
+        None, description="bureau (AF, EAP, ...), combatant command, UN region or organization"
+    )
+    agency: str | None = Field(None, description="agency, with its bureaus and offices")
+    account: str | None = None
+    fiscal_year: int | None = Field(
+        None, ge=1990, le=2100, description="has a budget line in this FY"
+    )
+    status: str | None = None
+    objective: str | None = Field(None, description="objective (G1.1) or goal (G1)")
+    institution_type: str | None = None
+    purpose: str | None = None
+    q: str | None = Field(None, max_length=200, description="words in the id, title or description")
+
+    def is_empty(self) -> bool:
+        return not any(v not in (None, "") for v in self.model_dump().values())
+
+    def apply(self, stmt: Select[tuple[Program]], catalog: Catalog) -> Select[tuple[Program]]:
+        """Narrow ``stmt`` (a select of programs); unknown codes raise :class:`Invalid`."""
+        problems: list[Detail] = []
+
+        def code(field: str, kind: Kind) -> str | None:
+            value = getattr(self, field)
+            if value in (None, ""):
+                return None
+            try:
+                return catalog.resolve(kind, value)
+            except UnknownCode as exc:
+                problems.append(Detail(("query", field), str(exc)))
+                return None
+
+        country = code("country", "country")
+        region = code("region", "region")
+        agency = code("agency", "agency")
+        account = code("account", "account")
+        objective = code("objective", "objective")
+        institution_type = code("institution_type", "institution_type")
+        purpose = code("purpose", "purpose")
+        if self.status and self.status.lower() not in STATUSES:
+            problems.append(Detail(("query", "status"), f"must be one of {', '.join(STATUSES)}"))
+        if problems:
+            raise Invalid("invalid filter", problems)
+
+        if country:
+            stmt = stmt.where(
+                exists().where(
+                    ProgramCountry.program_id == Program.id, ProgramCountry.iso3 == country
+                )
+            )
+        if region:
+            members = catalog.region_members(region)
+            stmt = stmt.where(
+                or_(
+                    exists().where(
+                        ProgramCountry.program_id == Program.id, ProgramCountry.iso3.in_(members)
+                    )
+                    if members
+                    else false(),
+                    exists().where(
+                        ProgramRegion.program_id == Program.id, ProgramRegion.region_code == region
+                    ),
+                )
+            )
+        if agency:
+            stmt = stmt.where(Program.agency_id.in_(_descendants(catalog, agency)))
+        if account:
+            stmt = stmt.where(Program.account_id == account)
+        if self.fiscal_year is not None:
+            stmt = stmt.where(
+                exists().where(
+                    BudgetLine.program_id == Program.id, BudgetLine.fiscal_year == self.fiscal_year
+                )
+            )
+        if self.status:
+            stmt = stmt.where(Program.status == self.status.lower())
+        if objective:
+            wanted = {objective} | {
+                o.id for o in catalog.objectives.values() if o.goal == objective
+            }
+            stmt = stmt.where(
+                exists().where(
+                    ProgramObjective.program_id == Program.id,
+                    ProgramObjective.objective_id.in_(wanted),
+                )
+            )
+        if institution_type:
+            stmt = stmt.where(Program.institution_type_id == institution_type)
+        if purpose:
+            stmt = stmt.where(Program.purpose_id == purpose)
+        if self.q:
+            for word in self.q.split():
+                like = f"%{word.lower()}%"
+                stmt = stmt.where(
+                    or_(
+                        Program.id.ilike(like),
+                        Program.title.ilike(like),
+                        Program.description.ilike(like),
+                    )
+                )
+        return stmt
+
+    def program_ids(self, catalog: Catalog) -> Select[tuple[str]]:
+        """The ids of matching programs, as a subquery-ready select."""
+        return self.apply(select(Program), catalog).with_only_columns(Program.id)
+
+
+def _descendants(catalog: Catalog, agency: str) -> set[str]:
+    out = {agency}
+    grew = True
+    while grew:
+        grew = False
+        for a in catalog.agencies.values():
+            if a.parent in out and a.id not in out:
+                out.add(a.id)
+                grew = True
+    return out
+
+
+class ProgramListQuery(ProgramFilter):
+    """A filter plus paging and order, as the list API takes it (unknown parameters refused)."""
+
+    limit: int = Field(50, ge=1, le=1000)
+    offset: int = Field(0, ge=0)
+    sort: SortKey = "id"
+
+    def filter(self) -> ProgramFilter:
+        return ProgramFilter(**self.model_dump(exclude={"limit", "offset", "sort"}))

@@ -1,0 +1,173 @@
+"""Shapes of programs as they cross the API, CLI and files.
+
+Codes (agency, account, country, ...) arrive as strings and are resolved by the service
+against the reference catalog, so display names work as well as ids.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from ssaplan.portfolio.models import STATUSES
+
+# The largest amount accepted for one program in one fiscal year. The largest single
+# U.S. security assistance lines are a few billion dollars a year; anything near this
+# bound is a unit error (cents, or thousands) in the source.
+MAX_AMOUNT = 50_000_000_000
+MIN_FY, MAX_FY = 1990, 2100
+
+Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="whole U.S. dollars")]
+FiscalYear = Annotated[int, Field(ge=MIN_FY, le=MAX_FY)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ProgramId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\s\x00-\x1f][^\x00-\x1f]*$",
+    ),
+]
+Status = Annotated[str, Field(json_schema_extra={"enum": list(STATUSES)})]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BudgetLineIn(_Strict):
+    """A program's money in one fiscal year."""
+
+    fiscal_year: FiscalYear
+    planned: Amount = 0
+    obligated: Amount = 0
+    disbursed: Amount = 0
+
+
+class MilestoneIn(_Strict):
+    """One delivery's dates; each present date must not precede the one before it."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    requested_on: date | None = None
+    approved_on: date | None = None
+    obligated_on: date | None = None
+    delivered_on: date | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> MilestoneIn:
+        steps = [
+            ("requested_on", self.requested_on),
+            ("approved_on", self.approved_on),
+            ("obligated_on", self.obligated_on),
+            ("delivered_on", self.delivered_on),
+        ]
+        present = [(n, d) for n, d in steps if d is not None]
+        for (n1, d1), (n2, d2) in zip(present, present[1:], strict=False):
+            if d2 < d1:
+                raise ValueError(f"{n2} ({d2}) is before {n1} ({d1})")
+        return self
+
+
+class ProgramFields(_Strict):
+    """Fields a user sets on a program; all optional here, required ones checked on create."""
+
+    title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+        | None
+    ) = None
+    description: str | None = None
+    agency: Code | None = None
+    account: Code | None = None
+    countries: list[Code] | None = None
+    regions: list[Code] | None = None
+    institution_type: Code | None = None
+    level: Code | None = None
+    purpose: Code | None = None
+    objectives: list[Code] | None = None
+    dac_code: Code | None = None
+    start: date | None = None
+    end: date | None = None
+    status: Status | None = None
+    marking: Code | None = None
+    budget: list[BudgetLineIn] | None = None
+    milestones: list[MilestoneIn] | None = None
+
+
+class ProgramCreate(ProgramFields):
+    """A new program. ``id`` may be given (e.g. from another system) or is assigned."""
+
+    id: ProgramId | None = None
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    agency: Code
+    start: date
+    end: date
+    status: Status = "proposed"
+
+
+class ProgramUpdate(ProgramFields):
+    """Changes to a program; ``version`` must be the version the change was based on."""
+
+    version: int = Field(ge=1)
+
+
+class BudgetLinePublic(BaseModel):
+    fiscal_year: int
+    planned: int
+    obligated: int
+    disbursed: int
+
+
+class MilestonePublic(BaseModel):
+    id: int
+    name: str
+    requested_on: date | None
+    approved_on: date | None
+    obligated_on: date | None
+    delivered_on: date | None
+
+
+class Totals(BaseModel):
+    planned: int = 0
+    obligated: int = 0
+    disbursed: int = 0
+
+
+class ProgramPublic(BaseModel):
+    """A program as every interface shows it."""
+
+    id: str
+    title: str
+    description: str
+    agency: str
+    account: str | None
+    countries: list[str]
+    regions: list[str]
+    institution_type: str | None
+    level: str | None
+    purpose: str | None
+    objectives: list[str]
+    dac_code: str | None
+    start: date
+    end: date
+    status: str
+    marking: str
+    source: str
+    budget: list[BudgetLinePublic]
+    totals: Totals
+    milestones: list[MilestonePublic]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProgramList(BaseModel):
+    """A page of programs, the total that match, and their money summed over all pages."""
+
+    items: list[ProgramPublic]
+    total: int
+    limit: int | None
+    offset: int
+    totals: Totals

@@ -1,0 +1,1 @@
+"""The workbench: app factory, layout, static assets, the home dashboard."""

@@ -1,0 +1,137 @@
+"""The app factory: the JSON API and the workbench pages in one ASGI app.
+
+Errors take one shape everywhere (:func:`ssaplan.core.errors.envelope`): JSON for the
+API, the same content rendered as a page for browsers (a missing login sends the
+browser to ``/login`` instead).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ssaplan import __version__
+from ssaplan.core import api as core_api
+from ssaplan.core.auth import Actor
+from ssaplan.core.deps import requires
+from ssaplan.core.errors import Detail, SsaplanError, envelope
+from ssaplan.core.settings import Settings, get_settings
+from ssaplan.core.store import Store, require_current_schema
+from ssaplan.portfolio import api as portfolio_api
+from ssaplan.portfolio import views as portfolio_views
+from ssaplan.reference import api as reference_api
+from ssaplan.reference.catalog import get_catalog
+from ssaplan.web import views as web_views
+from ssaplan.web.templating import render
+
+log = logging.getLogger("ssaplan")
+STATIC_DIR = Path(__file__).parent / "static"
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid",
+    500: "internal_error",
+}
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and request.url.path != "/openapi.json"
+
+
+def _error_response(
+    request: Request, status: int, code: str, message: str, details: tuple[Detail, ...] = ()
+) -> Response:
+    body = envelope(status, code, message, details)
+    if _wants_html(request):
+        if status == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return render(request, "web/error.html", {"error": body["error"]}, status=status)
+    return JSONResponse(body, status_code=status)
+
+
+def create_app(store: Store | str | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app for one database (default: ``$SSAPLAN_DB``)."""
+    settings = settings or get_settings()
+    if not isinstance(store, Store):
+        store = Store(store or settings.db)
+    require_current_schema(store)
+    get_catalog()  # load and validate the reference data now, not on the first request
+
+    app = FastAPI(
+        title="ssaplan",
+        version=__version__,
+        description="Security sector assistance planning: the shared portfolio and its analyses. "
+        "Every route but /api/health needs a login: POST /api/auth/token, then send "
+        "'Authorization: Bearer <token>'.",
+        openapi_url=None,  # served below, behind a login like everything else
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.store = store
+    app.state.settings = settings
+
+    @app.exception_handler(SsaplanError)
+    async def _domain_error(request: Request, exc: SsaplanError) -> Response:
+        return _error_response(request, exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = tuple(
+            Detail(
+                tuple(str(p) if not isinstance(p, int) else p for p in e.get("loc", ())),
+                e.get("msg", "invalid"),
+            )
+            for e in exc.errors()
+        )
+        return _error_response(request, 422, "invalid", "the request is not valid", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = "no such page or API route" if exc.status_code == 404 else str(exc.detail)
+        return _error_response(
+            request, exc.status_code, HTTP_CODES.get(exc.status_code, "error"), message
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error_response(
+            request, 500, "internal_error", "something went wrong on our side; the error was logged"
+        )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(actor: Annotated[Actor, Depends(requires("read"))]) -> dict[str, Any]:
+        return app.openapi()
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        core_api.router,
+        reference_api.router,
+        portfolio_api.router,
+        web_views.router,
+        portfolio_views.router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (used by ``ssaplan serve``)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return create_app()

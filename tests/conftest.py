@@ -1,0 +1,157 @@
+"""Shared fixtures: a fresh database per test on SQLite and PostgreSQL, users, clients.
+
+Every test that takes ``store`` runs twice, once per back end. Each gets its own
+database, copied from a template that was migrated and loaded with reference data
+once per worker, so tests never see each other's writes. PostgreSQL comes from
+``SSAPLAN_TEST_PG`` (set by ``make test``); without it those runs skip, except in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ssaplan.bootstrap import initialize
+from ssaplan.core.auth import Actor
+from ssaplan.core.store import Store, normalize_url
+from ssaplan.core.users import add_user
+
+PG_ADMIN = os.environ.get("SSAPLAN_TEST_PG")
+IN_CI = os.environ.get("CI") == "true"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PASSWORD = "test-password-123"
+
+
+def shared_data(*parts: str) -> Path:
+    """A file from ../shared/data: skip when absent, fail in CI where it must exist."""
+    path = SHARED.joinpath("data", *parts)
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is missing; CI always has ../shared")
+        pytest.skip(f"{path} not present")
+    return path
+
+
+def _pg_url(dbname: str) -> str:
+    assert PG_ADMIN
+    return normalize_url(PG_ADMIN).rsplit("/", 1)[0] + "/" + dbname
+
+
+def _pg_admin_exec(sql: str) -> None:
+    engine = create_engine(normalize_url(PG_ADMIN or ""), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        engine.dispose()
+
+
+class Templates:
+    """Initialized databases to copy from, built lazily once per worker."""
+
+    def __init__(self, tmp: Path, worker: str) -> None:
+        self.tmp = tmp
+        self.worker = worker
+        self.built: dict[str, str] = {}
+
+    def sqlite(self, kind: str) -> Path:
+        path = self.tmp / f"template-{kind}.db"
+        if kind not in self.built:
+            store = Store(f"sqlite:///{path}")
+            _build(store, kind)
+            with store.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            store.dispose()
+            self.built[kind] = str(path)
+        return path
+
+    def postgres(self, kind: str) -> str:
+        name = f"tmpl_{kind}_{self.worker}"
+        if kind not in self.built:
+            _pg_admin_exec(f'DROP DATABASE IF EXISTS "{name}"')
+            _pg_admin_exec(f'CREATE DATABASE "{name}"')
+            store = Store(_pg_url(name))
+            _build(store, kind)
+            store.dispose()
+            self.built[kind] = name
+        return name
+
+
+def _build(store: Store, kind: str) -> None:
+    initialize(store)
+    if kind == "demo":
+        from ssaplan.demo import load_demo
+
+        load_demo(store, seed=2013)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Templates]:
+    t = Templates(tmp_path_factory.mktemp("templates"), worker_id)
+    yield t
+    if PG_ADMIN:
+        for kind, name in t.built.items():
+            if not name.endswith(".db"):
+                _pg_admin_exec(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _fresh_store(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path, kind: str) -> Iterator[Store]:
+    backend = request.param
+    if backend == "sqlite":
+        path = tmp_path / f"{kind}.db"
+        shutil.copy(templates.sqlite(kind), path)
+        store = Store(f"sqlite:///{path}")
+        yield store
+        store.dispose()
+        return
+    if not PG_ADMIN:
+        if IN_CI:
+            pytest.fail("SSAPLAN_TEST_PG is not set; CI must test PostgreSQL")
+        pytest.skip("no PostgreSQL (run `make test`, which starts one)")
+    template = templates.postgres(kind)
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    _pg_admin_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    store = Store(_pg_url(name))
+    try:
+        yield store
+    finally:
+        store.dispose()
+        _pg_admin_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path) -> Iterator[Store]:
+    """An initialized, empty database (reference data loaded, no programs), both back ends."""
+    yield from _fresh_store(request, templates, tmp_path, "empty")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_store(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path) -> Iterator[Store]:
+    """A database holding the demo world (seed 2013), both back ends."""
+    yield from _fresh_store(request, templates, tmp_path, "demo")
+
+
+@pytest.fixture
+def sqlite_demo(templates: Templates, tmp_path: Path) -> Iterator[Store]:
+    """The demo world on SQLite only (for tests of interfaces, not of the back end)."""
+    path = tmp_path / "demo.db"
+    shutil.copy(templates.sqlite("demo"), path)
+    store = Store(f"sqlite:///{path}")
+    yield store
+    store.dispose()
+
+
+OPERATOR = Actor("test-operator", "admin")
+
+
+def make_user(store: Store, username: str, role: str, agency: str = "State") -> dict[str, Any]:
+    with store.transaction() as session:
+        add_user(session, OPERATOR, username=username, password=PASSWORD, role=role, agency=agency)
+    return {"username": username, "password": PASSWORD}
