@@ -4,4 +4,7 @@ from ssaplan.core import models as core_models
 from ssaplan.portfolio import models as portfolio_models
 from ssaplan.reference import models as reference_models
 
+# [ingest models]
+# [assessment models]
+
 __all__ = ["core_models", "portfolio_models", "reference_models"]

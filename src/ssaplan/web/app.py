@@ -118,6 +118,9 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
         return app.openapi()
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Domains add their routers at their own marker.
+    # [ingest routers]
+    # [assessment routers]
     for router in (
         core_api.router,
         reference_api.router,

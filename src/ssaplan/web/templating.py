@@ -15,7 +15,12 @@ from ssaplan.core.deps import secret_for
 from ssaplan.web.charts import money
 
 # Each domain with pages adds its package here; templates live in <package>/templates/<domain>/.
-TEMPLATE_PACKAGES = ("ssaplan.web", "ssaplan.portfolio")
+TEMPLATE_PACKAGES = (
+    "ssaplan.web",
+    "ssaplan.portfolio",
+    # [ingest templates]
+    # [assessment templates]
+)
 
 _env = Environment(
     loader=ChoiceLoader([PackageLoader(pkg, "templates") for pkg in TEMPLATE_PACKAGES]),

@@ -1,0 +1,1 @@
+"""Data in and out: one module per source or target format."""
