@@ -93,8 +93,9 @@ def _build(store: Store, kind: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Templates]:
-    t = Templates(tmp_path_factory.mktemp("templates"), worker_id)
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    t = Templates(tmp_path_factory.mktemp("templates"), worker)
     yield t
     if PG_ADMIN:
         for kind, name in t.built.items():
@@ -102,7 +103,9 @@ def templates(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Itera
                 _pg_admin_exec(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-def _fresh_store(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path, kind: str) -> Iterator[Store]:
+def _fresh_store(
+    request: pytest.FixtureRequest, templates: Templates, tmp_path: Path, kind: str
+) -> Iterator[Store]:
     backend = request.param
     if backend == "sqlite":
         path = tmp_path / f"{kind}.db"
@@ -133,7 +136,9 @@ def store(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path) 
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def demo_store(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path) -> Iterator[Store]:
+def demo_store(
+    request: pytest.FixtureRequest, templates: Templates, tmp_path: Path
+) -> Iterator[Store]:
     """A database holding the demo world (seed 2013), both back ends."""
     yield from _fresh_store(request, templates, tmp_path, "demo")
 
@@ -155,3 +160,90 @@ def make_user(store: Store, username: str, role: str, agency: str = "State") -> 
     with store.transaction() as session:
         add_user(session, OPERATOR, username=username, password=PASSWORD, role=role, agency=agency)
     return {"username": username, "password": PASSWORD}
+
+
+# -- live server and browser ----------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def live_server() -> Iterator[Any]:
+    """A callable: ``live_server(store) -> base_url``; a real uvicorn server in a thread."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from ssaplan.web.app import create_app
+
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(store: Store) -> str:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(store), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A callable: ``browser_page(base_url, username, password) -> Page``, logged in."""
+    contexts: list[Any] = []
+
+    def open_page(base_url: str, username: str, password: str) -> Any:
+        context = chromium.new_context(base_url=base_url)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
