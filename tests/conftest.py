@@ -63,24 +63,24 @@ class Templates:
 
     def sqlite(self, kind: str) -> Path:
         path = self.tmp / f"template-{kind}.db"
-        if kind not in self.built:
+        if f"sqlite:{kind}" not in self.built:
             store = Store(f"sqlite:///{path}")
             _build(store, kind)
             with store.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             store.dispose()
-            self.built[kind] = str(path)
+            self.built[f"sqlite:{kind}"] = str(path)
         return path
 
     def postgres(self, kind: str) -> str:
         name = f"tmpl_{kind}_{self.worker}"
-        if kind not in self.built:
+        if f"pg:{kind}" not in self.built:
             _pg_admin_exec(f'DROP DATABASE IF EXISTS "{name}"')
             _pg_admin_exec(f'CREATE DATABASE "{name}"')
             store = Store(_pg_url(name))
             _build(store, kind)
             store.dispose()
-            self.built[kind] = name
+            self.built[f"pg:{kind}"] = name
         return name
 
 
@@ -98,8 +98,8 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     t = Templates(tmp_path_factory.mktemp("templates"), worker)
     yield t
     if PG_ADMIN:
-        for kind, name in t.built.items():
-            if not name.endswith(".db"):
+        for key, name in t.built.items():
+            if key.startswith("pg:"):
                 _pg_admin_exec(f'DROP DATABASE IF EXISTS "{name}"')
 
 
@@ -154,6 +154,14 @@ def sqlite_demo(templates: Templates, tmp_path: Path) -> Iterator[Store]:
 
 
 OPERATOR = Actor("test-operator", "admin")
+
+
+@pytest.fixture
+def api(store: Store) -> Any:
+    """An API client on a fresh database (both back ends) that logs users in on demand."""
+    from tests.apibase import Api  # imported here: apibase itself imports this module
+
+    return Api(store)
 
 
 def make_user(store: Store, username: str, role: str, agency: str = "State") -> dict[str, Any]:

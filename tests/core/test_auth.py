@@ -1,0 +1,112 @@
+"""Passwords, roles and the default-deny permission table."""
+
+from __future__ import annotations
+
+import pytest
+
+from ssaplan.core.auth import (
+    PERMISSIONS,
+    Actor,
+    agency_scope,
+    can,
+    hash_password,
+    require,
+    verify_password,
+)
+from ssaplan.core.errors import Conflict, Forbidden, Invalid, Unauthenticated
+from ssaplan.core.models import User
+from ssaplan.core.store import Store
+from ssaplan.core.users import add_user, authenticate
+from tests.conftest import OPERATOR
+
+
+def test_passwords_are_hashed_and_checked() -> None:
+    digest = hash_password("correct horse battery")
+    assert "correct" not in digest
+    assert verify_password(digest, "correct horse battery")
+    assert not verify_password(digest, "wrong horse battery")
+    assert not verify_password("not-a-hash", "anything")
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed", "denied"),
+    [
+        ("viewer", {"read"}, {"program:write", "analysis:run", "user:manage"}),
+        ("planner", {"read", "program:write", "data:import"}, {"analysis:run", "user:manage"}),
+        ("analyst", {"read", "analysis:run"}, {"program:write", "user:manage"}),
+        ("admin", {"read", "program:write", "analysis:run", "user:manage"}, set()),
+    ],
+)
+def test_roles_grant_exactly_their_permissions(
+    role: str, allowed: set[str], denied: set[str]
+) -> None:
+    actor = Actor("u", role, "State")
+    assert all(can(actor, a) for a in allowed)
+    assert not any(can(actor, a) for a in denied)
+
+
+def test_unknown_role_and_unknown_action_are_denied() -> None:
+    assert not can(Actor("u", "superuser", "State"), "read")
+    assert not can(Actor("u", "admin", "State"), "launch:missiles")
+    with pytest.raises(Forbidden):
+        require(Actor("u", "", "State"), "read")
+    assert all(isinstance(p, frozenset) for p in PERMISSIONS.values())
+
+
+def test_planner_scope_is_their_agency_with_its_bureaus() -> None:
+    scope = agency_scope(Actor("p", "planner", "State"))
+    assert scope is not None
+    assert {"State", "State/INL", "State/PM"} <= scope
+    assert "DoD" not in scope and "DoD/DSCA" not in scope
+    assert agency_scope(Actor("a", "admin", "DoD")) is None
+    assert agency_scope(Actor("v", "viewer", "State")) == frozenset()
+
+
+def test_add_user_reports_every_problem_at_once(store: Store) -> None:
+    with store.transaction() as session, pytest.raises(Invalid) as info:
+        add_user(
+            session, OPERATOR, username="Bad Name", password="short", role="czar", agency="Nowhere"
+        )
+    fields = {d.loc[0] for d in info.value.details}
+    assert fields == {"username", "password", "role", "agency"}
+
+
+def test_duplicate_user_is_a_conflict_and_login_is_generic(store: Store) -> None:
+    with store.transaction() as session:
+        add_user(
+            session,
+            OPERATOR,
+            username="carol",
+            password="long-enough-pw",
+            role="viewer",
+            agency="usaid",
+        )
+    with store.transaction() as session, pytest.raises(Conflict):
+        add_user(
+            session,
+            OPERATOR,
+            username="carol",
+            password="long-enough-pw",
+            role="viewer",
+            agency="USAID",
+        )
+    with store.session() as session:
+        user = authenticate(session, "carol", "long-enough-pw")
+        assert isinstance(user, User) and user.agency_id == "USAID"
+        with pytest.raises(Unauthenticated) as wrong_pw:
+            authenticate(session, "carol", "nope-nope-nope")
+        with pytest.raises(Unauthenticated) as no_user:
+            authenticate(session, "nobody", "nope-nope-nope")
+    assert wrong_pw.value.message == no_user.value.message
+
+
+def test_only_admins_add_users(store: Store) -> None:
+    with store.transaction() as session, pytest.raises(Forbidden):
+        add_user(
+            session,
+            Actor("p", "planner", "State"),
+            username="dave",
+            password="long-enough-pw",
+            role="admin",
+            agency="State",
+        )
