@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, exists, false, or_, select
+from sqlalchemy import Select, false, or_, select
 
 from ssaplan.core.errors import Detail, Invalid
 from ssaplan.portfolio.models import (
@@ -103,23 +103,25 @@ class ProgramFilter(BaseModel):
         if problems:
             raise Invalid("invalid filter", problems)
 
+        # Semi-joins (id IN (SELECT ...)) let the database use the partner indexes once,
+        # instead of probing per program.
         if country:
             stmt = stmt.where(
-                exists().where(
-                    ProgramCountry.program_id == Program.id, ProgramCountry.iso3 == country
+                Program.id.in_(
+                    select(ProgramCountry.program_id).where(ProgramCountry.iso3 == country)
                 )
             )
         if region:
-            members = catalog.region_members(region)
+            members = sorted(catalog.region_members(region))
             stmt = stmt.where(
                 or_(
-                    exists().where(
-                        ProgramCountry.program_id == Program.id, ProgramCountry.iso3.in_(members)
+                    Program.id.in_(
+                        select(ProgramCountry.program_id).where(ProgramCountry.iso3.in_(members))
                     )
                     if members
                     else false(),
-                    exists().where(
-                        ProgramRegion.program_id == Program.id, ProgramRegion.region_code == region
+                    Program.id.in_(
+                        select(ProgramRegion.program_id).where(ProgramRegion.region_code == region)
                     ),
                 )
             )
@@ -129,8 +131,8 @@ class ProgramFilter(BaseModel):
             stmt = stmt.where(Program.account_id == account)
         if self.fiscal_year is not None:
             stmt = stmt.where(
-                exists().where(
-                    BudgetLine.program_id == Program.id, BudgetLine.fiscal_year == self.fiscal_year
+                Program.id.in_(
+                    select(BudgetLine.program_id).where(BudgetLine.fiscal_year == self.fiscal_year)
                 )
             )
         if self.status:
@@ -140,9 +142,10 @@ class ProgramFilter(BaseModel):
                 o.id for o in catalog.objectives.values() if o.goal == objective
             }
             stmt = stmt.where(
-                exists().where(
-                    ProgramObjective.program_id == Program.id,
-                    ProgramObjective.objective_id.in_(wanted),
+                Program.id.in_(
+                    select(ProgramObjective.program_id).where(
+                        ProgramObjective.objective_id.in_(wanted)
+                    )
                 )
             )
         if institution_type:

@@ -141,8 +141,7 @@ class PortfolioService:
         each program's own ``totals`` always cover its whole life.
         """
         require(self.actor, "read")
-        ids = flt.program_ids(self.catalog).subquery()
-        total = self.session.execute(select(func.count()).select_from(ids)).scalar_one()
+        ids = flt.program_ids(self.catalog).cte("matching")
         sums = (
             select(
                 BudgetLine.program_id.label("pid"),
@@ -155,28 +154,58 @@ class PortfolioService:
             .group_by(BudgetLine.program_id)
             .subquery()
         )
-        grand = self.session.execute(
-            select(
-                func.coalesce(func.sum(sums.c.planned), 0),
-                func.coalesce(func.sum(sums.c.obligated), 0),
-                func.coalesce(func.sum(sums.c.disbursed), 0),
-            )
-        ).one()
+        planned = func.coalesce(sums.c.planned, 0)
+        obligated = func.coalesce(sums.c.obligated, 0)
+        disbursed = func.coalesce(sums.c.disbursed, 0)
+        # One statement: the page, plus the count and money of ALL matching rows as window
+        # aggregates (computed before LIMIT), so the filter is evaluated once.
         stmt = (
-            select(Program)
-            .where(Program.id.in_(select(ids.c.id)))
+            select(
+                Program.id,
+                func.count().over().label("total"),
+                func.sum(planned).over().label("all_planned"),
+                func.sum(obligated).over().label("all_obligated"),
+                func.sum(disbursed).over().label("all_disbursed"),
+            )
+            .join(ids, ids.c.id == Program.id)
             .outerjoin(sums, sums.c.pid == Program.id)
+            .order_by(*self._order(sort, sums))
+            .offset(offset)
         )
-        stmt = stmt.order_by(*self._order(sort, sums)).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        programs = self.session.execute(stmt).scalars().all()
+        rows = self.session.execute(stmt).all()
+        if rows:
+            total = int(rows[0].total)
+            grand = (
+                int(rows[0].all_planned),
+                int(rows[0].all_obligated),
+                int(rows[0].all_disbursed),
+            )
+        else:  # a page past the end: count separately
+            total = self.session.execute(select(func.count()).select_from(ids)).scalar_one()
+            grand = tuple(
+                int(v)
+                for v in self.session.execute(
+                    select(
+                        func.coalesce(func.sum(sums.c.planned), 0),
+                        func.coalesce(func.sum(sums.c.obligated), 0),
+                        func.coalesce(func.sum(sums.c.disbursed), 0),
+                    )
+                ).one()
+            )
+        order = [r.id for r in rows]
+        loaded = {
+            p.id: p
+            for p in self.session.execute(select(Program).where(Program.id.in_(order))).scalars()
+        }
+        programs = [loaded[pid] for pid in order]
         return ProgramList(
             items=[to_public(p) for p in programs],
             total=total,
             limit=limit,
             offset=offset,
-            totals=Totals(planned=int(grand[0]), obligated=int(grand[1]), disbursed=int(grand[2])),
+            totals=Totals(planned=grand[0], obligated=grand[1], disbursed=grand[2]),
         )
 
     def rollup(
