@@ -184,16 +184,14 @@ class PortfolioService:
             )
         else:  # a page past the end: count separately
             total = self.session.execute(select(func.count()).select_from(ids)).scalar_one()
-            grand = tuple(
-                int(v)
-                for v in self.session.execute(
-                    select(
-                        func.coalesce(func.sum(sums.c.planned), 0),
-                        func.coalesce(func.sum(sums.c.obligated), 0),
-                        func.coalesce(func.sum(sums.c.disbursed), 0),
-                    )
-                ).one()
-            )
+            money = self.session.execute(
+                select(
+                    func.coalesce(func.sum(sums.c.planned), 0),
+                    func.coalesce(func.sum(sums.c.obligated), 0),
+                    func.coalesce(func.sum(sums.c.disbursed), 0),
+                )
+            ).one()
+            grand = (int(money[0]), int(money[1]), int(money[2]))
         order = [r.id for r in rows]
         loaded = {
             p.id: p
