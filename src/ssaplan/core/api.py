@@ -29,7 +29,7 @@ class Health(BaseModel):
 
 @router.get("/health", tags=["core"])
 def health(store: StoreDep) -> Health:
-    """Liveness and readiness; the only API route that needs no login."""
+    """Liveness and readiness (database reachable, schema current); needs no login."""
     try:
         store.ping()
         current = head_revisions() <= current_revisions(store)
@@ -121,12 +121,14 @@ class UserCreate(BaseModel):
 
 @router.get("/users", tags=["core"])
 def get_users(store: StoreDep, actor: Admin) -> dict[str, list[UserPublic]]:
+    """Every user (admins only)."""
     with store.session() as session:
         return {"items": [UserPublic(**public(u)) for u in list_users(session, actor)]}
 
 
 @router.post("/users", tags=["core"], status_code=201)
 def post_user(body: UserCreate, store: StoreDep, actor: Admin) -> UserPublic:
+    """Add a user (admins only)."""
     with unit_of_work(store) as session:
         user = add_user(session, actor, **body.model_dump())
         return UserPublic(**public(user))

@@ -52,6 +52,7 @@ def program_history(
 
 @router.get("/programs/{program_id:path}")
 def get_program(program_id: str, store: StoreDep, actor: Reader) -> ProgramPublic:
+    """One program with its budget lines, deliveries and version."""
     with store.session() as session:
         return PortfolioService(session, actor).get(program_id)
 
@@ -75,6 +76,7 @@ def delete_program(
         int | None, Query(ge=1, description="refuse if the program changed since")
     ] = None,
 ) -> None:
+    """Remove a program (its history stays in the audit trail)."""
     with unit_of_work(store) as session:
         PortfolioService(session, actor).delete(program_id, version)
 

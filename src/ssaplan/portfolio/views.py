@@ -44,6 +44,7 @@ def country_page(
     actor: WebReader,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
+    """A country: bureau, command, UN region, memberships, and its programs' money."""
     with store.session() as session:
         service = PortfolioService(session, actor)
         country = service.country(code)
@@ -87,6 +88,7 @@ def country_page(
 
 @router.get("/programs/{program_id:path}", response_class=HTMLResponse)
 def program_page(request: Request, program_id: str, store: StoreDep, actor: WebReader) -> Response:
+    """A program: facts, budget by fiscal year, deliveries, and its audit history."""
     with store.session() as session:
         service = PortfolioService(session, actor)
         program = service.get(program_id)

@@ -115,6 +115,7 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(actor: Annotated[Actor, Depends(requires("read"))]) -> dict[str, Any]:
+        """The OpenAPI description of the JSON API."""
         return app.openapi()
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -37,6 +37,7 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> Response:
+    """The login page (public)."""
     token = secrets.token_urlsafe(24)
     response = render(request, "web/login.html", {"next": _safe_next(next), "login_token": token})
     response.set_cookie(
@@ -59,6 +60,7 @@ def login_submit(
     login_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    """Check the credentials, open a session (HTTP-only cookie) and go where the user was going."""
     settings = request.app.state.settings
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, login_token):
@@ -109,6 +111,7 @@ def logout_submit(
     actor: Annotated[Actor, Depends(current_actor)],
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
+    """End the session."""
     if not hmac.compare_digest(csrf_for(request), csrf):
         raise Forbidden("missing or wrong form token; reload the page and try again")
     with unit_of_work(store) as session:
