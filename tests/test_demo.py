@@ -34,6 +34,22 @@ def test_every_program_is_labelled_illustrative() -> None:
     assert all(p.description and p.description.startswith(LABEL) for p in generate(2013))
 
 
+def test_no_navies_for_landlocked_partners() -> None:
+    from ssaplan.demo import LANDLOCKED
+
+    for p in generate(2013):
+        if "maritime" in p.title.lower() or "navy" in p.title.lower():
+            assert not LANDLOCKED & set(p.countries or []), p.title
+
+
+def test_fiscal_years_carry_a_similar_load() -> None:
+    totals = Counter[int]()
+    for p in generate(2013):
+        for b in p.budget or []:
+            totals[b.fiscal_year] += b.planned
+    assert max(totals.values()) < 1.3 * min(totals.values())
+
+
 def test_budgets_are_plausible() -> None:
     for p in generate(2013):
         for b in p.budget or []:

@@ -32,6 +32,14 @@ FIRST_FY, LAST_FY = 2025, 2029
 AS_OF = date(2026, 10, 1)
 LABEL = "ILLUSTRATIVE DEMO DATA — generated, not a real program."
 
+# Landlocked states (UN-OHRLLS list of landlocked developing countries, plus Europe's
+# landlocked states and Kosovo): no maritime programs for them.
+LANDLOCKED = frozenset(
+    "AFG AND ARM AUT AZE BDI BFA BLR BOL BTN BWA CAF CHE CZE ETH HUN KAZ KGZ LAO LIE LSO LUX "
+    "MDA MKD MLI MNG MWI NER NPL PRY RWA SMR SRB SSD SVK SWZ TCD TJK TKM UGA UZB VAT XKX ZMB "
+    "ZWE".split()
+)
+
 DEMO_USERS = (
     ("admin", "admin-demo-pass", "admin", "State", "Demo Administrator"),
     ("planner", "planner-demo-pass", "planner", "State", "Demo Planner (State)"),
@@ -58,6 +66,11 @@ class Template:
     deliveries: bool = False
     weight: float = 1.0
     developed_ok: bool = False  # also for high-income allies
+
+    @property
+    def maritime(self) -> bool:
+        """Navies, coast guards and sea lanes: not for landlocked partners."""
+        return "maritime" in self.title.lower()
 
 
 TEMPLATES: tuple[Template, ...] = (
@@ -574,16 +587,15 @@ def _round(amount: float) -> int:
 def _budget(
     rng: random.Random, total: int, start: date, end: date, status: str
 ) -> list[BudgetLineIn]:
-    years = [
-        fy for fy in range(fiscal_year(start), fiscal_year(end) + 1) if FIRST_FY <= fy <= LAST_FY
-    ]
-    if not years:
-        return []
+    # The total spreads over the program's whole life; only FY2025-FY2029 lines are kept.
+    years = list(range(fiscal_year(start), fiscal_year(end) + 1))
     shares = [rng.uniform(0.6, 1.4) for _ in years]
     scale = total / sum(shares)
     current = fiscal_year(AS_OF)
     lines = []
     for fy, share in zip(years, shares, strict=True):
+        if not FIRST_FY <= fy <= LAST_FY:
+            continue
         planned = _round(share * scale)
         obligated = disbursed = 0
         funded = status in ("obligated", "implementing", "completed", "suspended", "terminated")
@@ -643,10 +655,16 @@ def _program(
     regions: Sequence[str],
     weight: float,
 ) -> ProgramCreate:
-    start = date(2024, 4, 1) + timedelta(days=rng.randint(0, 4 * 365 + 180))
-    end = start + timedelta(days=365 * rng.randint(*t.years) - 1)
+    # Starts spread over FY2022-FY2029 so every fiscal year carries a similar load, as a
+    # standing portfolio does; programs that ended before FY2025 are drawn again.
+    while True:
+        start = date(2021, 10, 1) + timedelta(days=rng.randint(0, 8 * 365 - 90))
+        end = start + timedelta(days=365 * rng.randint(*t.years) - 1)
+        if end >= date(FIRST_FY - 1, 10, 1):
+            break
     low, high = t.size
-    total = _round(min(high * 3, rng.uniform(low, high) * weight))
+    # Engagement scales a program's size, within reason: at most 1.6x the template's range.
+    total = _round(rng.uniform(low, high) * min(weight, 1.6))
     status = _status(rng, start, end)
     marking = rng.choices(["U", "SBU", "CUI"], [0.9, 0.06, 0.04])[0]
     return ProgramCreate(
@@ -706,7 +724,9 @@ def generate(seed: int = 2013, catalog: Catalog | None = None) -> list[ProgramCr
             count = rng.randint(1, 4)
         else:
             pool = list(TEMPLATES)
-            count = max(3, min(30, int(round(10 * engagement))))
+            count = max(3, min(32, int(round(11.5 * engagement))))
+        if iso3 in LANDLOCKED:
+            pool = [t for t in pool if not t.maritime]
         chosen = rng.choices(pool, [t.weight for t in pool], k=count)
         for t in chosen:
             programs.append(_program(rng, t, name, [iso3], [], engagement))
@@ -726,7 +746,8 @@ def generate(seed: int = 2013, catalog: Catalog | None = None) -> list[ProgramCr
             group = sorted(rng.sample(members, min(len(members), rng.randint(2, 4))))
             names = [catalog.countries[g].name for g in group]
             label = ", ".join(names[:-1]) + " and " + names[-1]
-            t = rng.choice(REGIONAL_TEMPLATES)
+            fits = [t for t in REGIONAL_TEMPLATES if not (t.maritime and LANDLOCKED & set(group))]
+            t = rng.choice(fits)
             programs.append(_program(rng, t, label, group, [], 1.0))
     return programs
 

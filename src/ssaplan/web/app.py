@@ -138,4 +138,6 @@ def app_from_environment() -> FastAPI:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Health checks read the schema version through Alembic; its INFO lines would flood the log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return create_app()
