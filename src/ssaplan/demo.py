@@ -35,9 +35,7 @@ LABEL = "ILLUSTRATIVE DEMO DATA — generated, not a real program."
 # Landlocked states (UN-OHRLLS list of landlocked developing countries, plus Europe's
 # landlocked states and Kosovo): no maritime programs for them.
 LANDLOCKED = frozenset(
-    "AFG AND ARM AUT AZE BDI BFA BLR BOL BTN BWA CAF CHE CZE ETH HUN KAZ KGZ LAO LIE LSO LUX "
-    "MDA MKD MLI MNG MWI NER NPL PRY RWA SMR SRB SSD SVK SWZ TCD TJK TKM UGA UZB VAT XKX ZMB "
-    "ZWE".split()
+    ["AFG", "AND", "ARM", "AUT", "AZE", "BDI", "BFA", "BLR", "BOL", "BTN", "BWA", "CAF", "CHE", "CZE", "ETH", "HUN", "KAZ", "KGZ", "LAO", "LIE", "LSO", "LUX", "MDA", "MKD", "MLI", "MNG", "MWI", "NER", "NPL", "PRY", "RWA", "SMR", "SRB", "SSD", "SVK", "SWZ", "TCD", "TJK", "TKM", "UGA", "UZB", "VAT", "XKX", "ZMB", "ZWE"]
 )
 
 DEMO_USERS = (
