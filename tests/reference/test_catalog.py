@@ -110,6 +110,15 @@ def test_dac_codes_come_from_the_iati_sector_list() -> None:
         ("account", "Foreign Military Financing", "FMF"),
         ("region", "Bureau of African Affairs", "AF"),
         ("objective", "g1.1", "G1.1"),
+        ("country", "Ivory Coast", "CIV"),
+        ("country", "Congo, Dem. Rep.", "COD"),
+        ("country", "Congo, Rep.", "COG"),
+        ("country", "Burma", "MMR"),
+        ("country", "West Bank and Gaza", "PSE"),
+        ("agency", "Department of Defense", "DoD"),
+        ("agency", "DSCA", "DoD/DSCA"),
+        ("account", "Foreign Military Financing Program", "FMF"),
+        ("account", "Section 333", "10USC333"),
     ],
 )
 def test_resolve_accepts_ids_names_and_aliases(kind: str, value: str, expected: str) -> None:
@@ -121,6 +130,15 @@ def test_unknown_codes_suggest_close_matches() -> None:
         get_catalog().resolve("account", "INCL")
     assert "unknown account 'INCL'" in str(info.value)
     assert "INCLE" in info.value.suggestions
+
+
+def test_an_alias_may_not_name_two_countries(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    with (data / "country_aliases.csv").open("a", encoding="utf-8") as fh:
+        fh.write("Burma,THA,\n")
+    with pytest.raises(ReferenceDataError, match="'Burma' already names MMR"):
+        load_catalog(data)
 
 
 def test_broken_reference_files_are_reported_all_at_once(tmp_path: Path) -> None:

@@ -87,6 +87,7 @@ class CountryRef:
     status: str
     sovereign_iso3: str | None
     organizations: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class AgencyRef:
     parent: str | None
     kind: str
     description: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class AccountRef:
     title: str = ""
     description: str = ""
     source_url: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,7 @@ class Catalog:
     def _country_index(self) -> dict[str, str]:
         index: dict[str, str] = {}
         for c in self.countries.values():
-            for name in (c.iso3, c.iso2, c.name, c.official_name, c.numeric):
+            for name in (c.iso3, c.iso2, c.name, c.official_name, c.numeric, *c.aliases):
                 if name:
                     index.setdefault(_norm(name), c.iso3)
         return index
@@ -377,6 +380,18 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
             )
         orgs_of.setdefault(m["iso3"], []).append(m["organization"])
 
+    alias_rows = _rows(data_dir / "country_aliases.csv", ("alias", "iso3"), problems)
+    aliases_of: dict[str, list[str]] = {}
+    seen_alias: dict[str, str] = {}
+    for a in alias_rows:
+        key = _norm(a["alias"])
+        if seen_alias.get(key, a["iso3"]) != a["iso3"]:
+            problems.append(
+                f"country_aliases.csv line {a['_line']}: {a['alias']!r} already names {seen_alias[key]}"
+            )
+        seen_alias[key] = a["iso3"]
+        aliases_of.setdefault(a["iso3"], []).append(a["alias"])
+
     country_rows = _rows(data_dir / "countries.csv", ("iso3", "name", "status"), problems)
     _unique(country_rows, "iso3", "countries.csv", problems)
     countries: dict[str, CountryRef] = {}
@@ -411,7 +426,11 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
             status=r["status"],
             sovereign_iso3=r.get("sovereign_iso3") or None,
             organizations=tuple(sorted(orgs_of.get(iso3, []))),
+            aliases=tuple(aliases_of.get(iso3, [])),
         )
+    for iso3 in aliases_of:
+        if iso3 not in countries:
+            problems.append(f"country_aliases.csv: country {iso3!r} is not in countries.csv")
     for iso3 in orgs_of:
         if iso3 not in countries:
             problems.append(f"memberships.csv: country {iso3!r} is not in countries.csv")
@@ -446,7 +465,12 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
     _unique(agency_rows, "id", "agencies.csv", problems)
     agencies = {
         r["id"]: AgencyRef(
-            r["id"], r["name"], r.get("parent") or None, r["kind"], r.get("description", "")
+            r["id"],
+            r["name"],
+            r.get("parent") or None,
+            r["kind"],
+            r.get("description", ""),
+            _aliases(r.get("aliases", "")),
         )
         for r in agency_rows
     }
@@ -474,6 +498,7 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
             r.get("title", ""),
             r.get("description", ""),
             r.get("source_url", ""),
+            _aliases(r.get("aliases", "")),
         )
 
     objective_rows = _rows(data_dir / "objectives.csv", ("id", "name"), problems)
