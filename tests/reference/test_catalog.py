@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -144,10 +145,17 @@ def test_an_alias_may_not_name_two_countries(tmp_path: Path) -> None:
 def test_broken_reference_files_are_reported_all_at_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
-    accounts = (data / "accounts.csv").read_text(encoding="utf-8").splitlines()
-    accounts.append(accounts[1])  # a duplicate id
-    accounts.append("BOGUS,Bogus account,NoSuchAgency,,1,22,,")
-    (data / "accounts.csv").write_text("\n".join(accounts) + "\n", encoding="utf-8")
+    with (data / "accounts.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0])
+    rows.append(dict(rows[0]))  # a duplicate id
+    rows.append(
+        {**{f: "" for f in fields}, "id": "BOGUS", "name": "Bogus", "agency": "NoSuchAgency"}
+    )
+    with (data / "accounts.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
     with (data / "memberships.csv").open("a", encoding="utf-8") as fh:
         fh.write("AU,ZZZ,\n")
     with pytest.raises(ReferenceDataError) as info:
