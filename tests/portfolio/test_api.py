@@ -37,6 +37,15 @@ def test_create_reports_unknown_codes_per_field(api: Api) -> None:
     assert ("body", "countries", 1) in details
 
 
+def test_other_agencies_programs_are_forbidden_to_planners(api: Api) -> None:
+    headers = api.login("dodp", "planner", "DoD")
+    r = api.client.post("/api/programs", json=program_data(agency="State/INL"), headers=headers)
+    assert r.status_code == 403
+    assert r.json()["error"]["details"][0]["loc"] == ["body", "agency"]
+    r = api.client.post("/api/programs", json=program_data(agency="DoD/DSCA", account="10USC333"), headers=headers)
+    assert r.status_code == 201
+
+
 def test_ids_with_slashes_work_in_urls(api: Api) -> None:
     headers = api.login("admin1", "admin")
     r = api.client.post(

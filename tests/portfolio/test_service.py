@@ -110,9 +110,10 @@ def test_duplicate_id_is_a_conflict(store: Store) -> None:
 
 
 def test_planners_write_only_their_agency(store: Store) -> None:
-    with store.transaction() as session, pytest.raises(Invalid) as info:
+    with store.transaction() as session, pytest.raises(Forbidden) as info:
         PortfolioService(session, DOD_PLANNER).create(program(agency="State/INL"))
     assert "may not write programs of State/INL" in info.value.one_line()
+    assert info.value.details[0].loc == ("body", "agency")
     with store.transaction() as session:
         p = PortfolioService(session, STATE_PLANNER).create(program())
     with store.transaction() as session, pytest.raises(Forbidden):

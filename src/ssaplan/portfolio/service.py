@@ -419,16 +419,16 @@ class PortfolioService:
         else:
             locs = [("items", i) for i in range(len(items))]
         problems: list[Detail] = []
+        denied: list[Detail] = []  # valid, but outside the actor's agencies: 403, not 422
         resolved: list[dict[str, Any]] = []
         for item, loc in zip(items, locs, strict=True):
             try:
                 fields = self._resolve(item, loc)
-                self._check_scope(fields["agency_id"], (*loc, "agency"))
                 resolved.append(fields)
             except Invalid as exc:
                 problems.extend(exc.details)
-            except Forbidden as exc:
-                problems.append(Detail((*loc, "agency"), exc.message))
+                continue
+            denied.extend(self._scope_problems(fields["agency_id"], (*loc, "agency")))
         seen: dict[str, tuple[str | int, ...]] = {}
         for item, loc in zip(items, locs, strict=True):
             if item.id is not None:
@@ -454,6 +454,15 @@ class PortfolioService:
         if create_only and existing:
             first = next(iter(existing))
             raise Conflict(f"program {first!r} already exists: update it with its version instead")
+        for item, loc in zip(items, locs, strict=True):
+            if item.id in existing:
+                denied.extend(self._scope_problems(existing[item.id].agency_id, (*loc, "agency")))
+        if denied:
+            raise Forbidden(
+                f"{self.actor.username} may not write {len(denied)} of the programs given; "
+                "nothing was saved",
+                denied,
+            )
 
         created: list[str] = []
         updated: list[str] = []
@@ -482,7 +491,6 @@ class PortfolioService:
                     )
                 )
                 continue
-            self._check_scope(program.agency_id, (*loc, "agency"))
             before = snapshot(program)
             self._apply(program, fields)
             self._check_dates(program, loc)
@@ -533,13 +541,23 @@ class PortfolioService:
             raise NotFound(f"no program with id {program_id!r}")
         return program
 
-    def _check_scope(self, agency_id: str, loc: tuple[str | int, ...]) -> None:
+    def _scope_problems(self, agency_id: str, loc: tuple[str | int, ...]) -> list[Detail]:
+        """Why the actor may not write a program of ``agency_id`` (empty if they may)."""
         scope = agency_scope(self.actor)
-        if scope is not None and agency_id not in scope:
-            raise Forbidden(
+        if scope is None or agency_id in scope:
+            return []
+        return [
+            Detail(
+                loc,
                 f"{self.actor.username} ({self.actor.role}, {self.actor.agency_id}) may not write "
-                f"programs of {agency_id}"
+                f"programs of {agency_id}",
             )
+        ]
+
+    def _check_scope(self, agency_id: str, loc: tuple[str | int, ...]) -> None:
+        problems = self._scope_problems(agency_id, loc)
+        if problems:
+            raise Forbidden(problems[0].msg, problems)
 
     def _transition_ok(self, current: str, new: str) -> bool:
         return self.actor.role == "admin" or engine.transition_allowed(current, new)
