@@ -383,14 +383,14 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
     alias_rows = _rows(data_dir / "country_aliases.csv", ("alias", "iso3"), problems)
     aliases_of: dict[str, list[str]] = {}
     seen_alias: dict[str, str] = {}
-    for a in alias_rows:
-        key = _norm(a["alias"])
-        if seen_alias.get(key, a["iso3"]) != a["iso3"]:
+    for alias_row in alias_rows:
+        key = _norm(alias_row["alias"])
+        if seen_alias.get(key, alias_row["iso3"]) != alias_row["iso3"]:
             problems.append(
-                f"country_aliases.csv line {a['_line']}: {a['alias']!r} already names {seen_alias[key]}"
+                f"country_aliases.csv line {alias_row['_line']}: {alias_row['alias']!r} already names {seen_alias[key]}"
             )
-        seen_alias[key] = a["iso3"]
-        aliases_of.setdefault(a["iso3"], []).append(a["alias"])
+        seen_alias[key] = alias_row["iso3"]
+        aliases_of.setdefault(alias_row["iso3"], []).append(alias_row["alias"])
 
     country_rows = _rows(data_dir / "countries.csv", ("iso3", "name", "status"), problems)
     _unique(country_rows, "iso3", "countries.csv", problems)
