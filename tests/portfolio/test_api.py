@@ -42,7 +42,9 @@ def test_other_agencies_programs_are_forbidden_to_planners(api: Api) -> None:
     r = api.client.post("/api/programs", json=program_data(agency="State/INL"), headers=headers)
     assert r.status_code == 403
     assert r.json()["error"]["details"][0]["loc"] == ["body", "agency"]
-    r = api.client.post("/api/programs", json=program_data(agency="DoD/DSCA", account="10USC333"), headers=headers)
+    r = api.client.post(
+        "/api/programs", json=program_data(agency="DoD/DSCA", account="10USC333"), headers=headers
+    )
     assert r.status_code == 201
 
 
