@@ -387,7 +387,8 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
         key = _norm(alias_row["alias"])
         if seen_alias.get(key, alias_row["iso3"]) != alias_row["iso3"]:
             problems.append(
-                f"country_aliases.csv line {alias_row['_line']}: {alias_row['alias']!r} already names {seen_alias[key]}"
+                f"country_aliases.csv line {alias_row['_line']}: {alias_row['alias']!r} "
+                f"already names {seen_alias[key]}"
             )
         seen_alias[key] = alias_row["iso3"]
         aliases_of.setdefault(alias_row["iso3"], []).append(alias_row["alias"])
