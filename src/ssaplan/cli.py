@@ -45,6 +45,9 @@ app.add_typer(export_app, name="export")
 # Domains register their own commands here, each at its own marker.
 # [ingest commands]
 # [assessment commands]
+from ssaplan.assessment.cli import register as _register_assessment  # noqa: E402
+
+_register_assessment(app, import_app)
 
 
 def _version(value: bool) -> None:

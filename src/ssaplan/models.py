@@ -6,5 +6,7 @@ from ssaplan.reference import models as reference_models
 
 # [ingest models]
 # [assessment models]
+# isort: split
+from ssaplan.assessment import models as assessment_models  # noqa: F401
 
 __all__ = ["core_models", "portfolio_models", "reference_models"]
