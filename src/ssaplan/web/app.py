@@ -122,6 +122,11 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
     # Domains add their routers at their own marker.
     # [ingest routers]
     # [assessment routers]
+    from ssaplan.assessment import api as assessment_api
+    from ssaplan.assessment import views as assessment_views
+
+    app.include_router(assessment_api.router)
+    app.include_router(assessment_views.router)
     for router in (
         core_api.router,
         reference_api.router,

@@ -20,6 +20,7 @@ TEMPLATE_PACKAGES = (
     "ssaplan.portfolio",
     # [ingest templates]
     # [assessment templates]
+    "ssaplan.assessment",
 )
 
 _env = Environment(

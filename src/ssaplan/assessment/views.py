@@ -1,0 +1,272 @@
+"""Workbench pages of the assessment: ranked table, quadrant, world map, country page,
+framework. Pages show a saved assessment (the latest unless ``?id=`` names one);
+analysts run new ones from the ranked table, enter judgments on country pages, and
+admins set priority tiers there.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ssaplan.assessment import charts
+from ssaplan.assessment.analyses import QUADRANTS
+from ssaplan.assessment.policy import PolicyService
+from ssaplan.assessment.run import Settings
+from ssaplan.assessment.service import AssessmentService
+from ssaplan.core.auth import Actor, can
+from ssaplan.core.deps import StoreDep, requires, unit_of_work
+from ssaplan.core.errors import Forbidden
+from ssaplan.reference.catalog import get_catalog
+from ssaplan.web.maps import choropleth
+from ssaplan.web.templating import csrf_for, render
+
+router = APIRouter(include_in_schema=False)
+WebReader = Annotated[Actor, Depends(requires("read"))]
+IdQuery = Annotated[int | None, Query(alias="id", ge=1)]
+SORTS = ("rank", "priority", "completeness", "name", "p_top")
+
+
+def _check_form(request: Request, csrf: str) -> None:
+    if not hmac.compare_digest(csrf_for(request), csrf):
+        raise Forbidden("missing or wrong form token; reload the page and try again")
+
+
+def _assessment(service: AssessmentService, assessment_id: int | None) -> dict[str, Any] | None:
+    found = assessment_id if assessment_id is not None else service.latest_id()
+    return service.get(found) if found is not None else None
+
+
+def _context(actor: Actor, a: dict[str, Any] | None, page: str) -> dict[str, Any]:
+    return {
+        "a": a,
+        "page": page,
+        "id_query": f"?id={a['id']}" if a else "",
+        "can_run": can(actor, "analysis:run"),
+        "can_manage": can(actor, "reference:manage"),
+        "quadrant_names": QUADRANTS,
+    }
+
+
+def _sorted(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    if sort == "name":
+        return sorted(rows, key=lambda r: r["name"])
+    if sort in ("priority", "completeness", "p_top"):
+        return sorted(rows, key=lambda r: (r[sort] is None, -(r[sort] or 0.0), r["iso3"]))
+    return rows
+
+
+@router.get("/assessment", response_class=HTMLResponse)
+def assessment_page(
+    request: Request,
+    store: StoreDep,
+    actor: WebReader,
+    assessment_id: IdQuery = None,
+    sort: str = "rank",
+) -> Response:
+    """The ranked table of a saved assessment, with regional roll-ups and changes."""
+    with store.session() as session:
+        service = AssessmentService(session, actor)
+        a = _assessment(service, assessment_id)
+        runs = service.runs(limit=20)
+    ctx = _context(actor, a, "table")
+    if a is not None:
+        sort = sort if sort in SORTS else "rank"
+        total = a["countries_assessed"]
+        ctx.update(
+            rows=[
+                {
+                    **r,
+                    "bar": charts.score_bar(r["propensity"], label="propensity"),
+                    "interval": charts.rank_interval(
+                        r["rank"], r["rank_p05"], r["rank_p95"], total
+                    ),
+                }
+                for r in _sorted(a["countries"], sort)
+            ],
+            sort=sort,
+            regions=[r for r in a["analyses"].get("regions", []) if r["scored"]],
+            changes=a["analyses"].get("changes", [])[:10],
+        )
+    ctx["runs"] = runs
+    return render(request, "assessment/index.html", ctx)
+
+
+@router.post("/assessment/run")
+def run_submit(
+    request: Request,
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(requires("analysis:run"))],
+    year: Annotated[str, Form()] = "",
+    draws: Annotated[int, Form(ge=0, le=200_000)] = 10_000,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Run the default method under the current default framework and save it."""
+    _check_form(request, csrf)
+    with unit_of_work(store) as session:
+        service = AssessmentService(session, actor)
+        run = service.run(
+            year=int(year) if year.strip().isdigit() else None, settings=Settings(draws=draws)
+        )
+        assessment_id = service.save(run, note=note)
+    return RedirectResponse(f"/assessment?id={assessment_id}", status_code=303)
+
+
+@router.get("/assessment/quadrant", response_class=HTMLResponse)
+def quadrant_page(
+    request: Request, store: StoreDep, actor: WebReader, assessment_id: IdQuery = None
+) -> Response:
+    """Priority x propensity, and where funding does not follow them."""
+    with store.session() as session:
+        a = _assessment(AssessmentService(session, actor), assessment_id)
+    ctx = _context(actor, a, "quadrant")
+    if a is not None:
+        q = a["analyses"]["quadrants"]
+        ctx["chart"] = charts.scatter(
+            a["countries"],
+            propensity_cut=q["propensity_cut"],
+            priority_cut=q["priority_cut"],
+            title=f"Priority and propensity, {a['year']}",
+        )
+        ctx["quadrants"] = q
+        ctx["mismatch"] = a["analyses"]["mismatch"]
+        ctx["names"] = {c["iso3"]: c["name"] for c in a["countries"]}
+        ctx["unprioritized"] = sum(1 for c in a["countries"] if c["priority"] is None)
+    return render(request, "assessment/quadrant.html", ctx)
+
+
+@router.get("/assessment/map", response_class=HTMLResponse)
+def map_page(
+    request: Request,
+    store: StoreDep,
+    actor: WebReader,
+    assessment_id: IdQuery = None,
+    color: str = "propensity",
+) -> Response:
+    """The world coloured by propensity or priority."""
+    color = color if color in ("propensity", "priority") else "propensity"
+    with store.session() as session:
+        a = _assessment(AssessmentService(session, actor), assessment_id)
+    ctx = _context(actor, a, "map")
+    ctx["color"] = color
+    if a is not None:
+        values = {c["iso3"]: c[color] for c in a["countries"]}
+        tips = {
+            c["iso3"]: (
+                f"{c['name']}: propensity {_fmt(c['propensity'])}, priority {_fmt(c['priority'])}"
+                f", rank {c['rank'] or '-'}"
+            )
+            for c in a["countries"]
+        }
+        suffix = f"?id={a['id']}"
+        ctx["map"] = choropleth(
+            values,
+            title=f"{color.capitalize()} by country, {a['year']}",
+            label=color,
+            link=lambda iso3: f"/assessment/countries/{iso3}{suffix}",
+            tooltips=tips,
+        )
+    return render(request, "assessment/map.html", ctx)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+@router.get("/assessment/countries/{code}", response_class=HTMLResponse)
+def country_page(
+    request: Request, code: str, store: StoreDep, actor: WebReader, assessment_id: IdQuery = None
+) -> Response:
+    """One country's score explained down to each measure, its source and year."""
+    with store.session() as session:
+        service = AssessmentService(session, actor)
+        found = assessment_id if assessment_id is not None else service.latest_id()
+        a = service.get(found) if found is not None else None
+        detail = service.country(found, code) if found is not None else None
+        policy = PolicyService(session, actor)
+        tier = policy.tiers().get(detail["iso3"]) if detail else None
+        judgment_measures = policy.framework().measures_of("judgment")
+    ctx = _context(actor, a, "country")
+    if detail is not None:
+        catalog = get_catalog()
+        ctx.update(
+            c=detail,
+            tier=tier,
+            constructs_chart=[
+                (k["construct"], charts.score_bar(None if k["score"] is None else 100 * k["score"]))
+                for k in detail["constructs"]
+            ],
+            objectives={o.id: o.name for o in catalog.objectives.values()},
+            judgment_measures=judgment_measures,
+        )
+    return render(request, "assessment/country.html", ctx)
+
+
+@router.post("/assessment/countries/{code}/judgment")
+def judgment_submit(
+    request: Request,
+    code: str,
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(requires("analysis:run"))],
+    measure: Annotated[str, Form(max_length=200)],
+    year: Annotated[int, Form(ge=1900, le=2100)],
+    value: Annotated[float, Form()],
+    rationale: Annotated[str, Form(max_length=8000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an assessor judgment from the country page (used by the next run)."""
+    _check_form(request, csrf)
+    with unit_of_work(store) as session:
+        saved = PolicyService(session, actor).set_judgment(code, year, measure, value, rationale)
+    return RedirectResponse(f"/assessment/countries/{saved['iso3']}#judgments", status_code=303)
+
+
+@router.post("/assessment/countries/{code}/tier")
+def tier_submit(
+    request: Request,
+    code: str,
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(requires("reference:manage"))],
+    tier: Annotated[str, Form()] = "",
+    rationale: Annotated[str, Form(max_length=4000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Set or clear a country's priority tier from its page (admins)."""
+    _check_form(request, csrf)
+    with unit_of_work(store) as session:
+        policy = PolicyService(session, actor)
+        policy.set_tier(code, int(tier) if tier.strip().isdigit() else None, rationale)
+        iso3 = policy.country(code)
+    return RedirectResponse(f"/assessment/countries/{iso3}#policy", status_code=303)
+
+
+@router.get("/assessment/framework", response_class=HTMLResponse)
+def framework_page(
+    request: Request,
+    store: StoreDep,
+    actor: WebReader,
+    name: str = "default",
+    version: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    """A framework's constructs, measures, directions and weights, and its versions."""
+    with store.session() as session:
+        policy = PolicyService(session, actor)
+        fw = policy.framework(name, version)
+        versions = policy.frameworks()
+    total = sum(fw.construct_weights)
+    groups = [
+        {
+            "construct": c,
+            "weight": w,
+            "share": w / total if total else 0.0,
+            "rows": [r for r in fw.rows if r.construct == c],
+        }
+        for c, w in zip(fw.constructs, fw.construct_weights, strict=True)
+    ]
+    ctx = _context(actor, None, "framework")
+    ctx.update(fw=fw, groups=groups, versions=versions)
+    return render(request, "assessment/framework.html", ctx)
