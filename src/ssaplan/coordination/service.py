@@ -1,0 +1,284 @@
+"""Storing and reading other donors' activities and published U.S. figures.
+
+Writes are bulk (SQLAlchemy Core ``insert`` with lists of rows, in batches) because an
+IATI file may hold hundreds of thousands of activities; they run in the caller's
+transaction and the caller records the audit summary (one record per imported file).
+An activity is replaced whole by identifier, so re-importing a file updates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, cast
+
+from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy.orm import Session
+
+from ssaplan.coordination.models import (
+    DonorActivity,
+    DonorBudget,
+    DonorParticipatingOrg,
+    DonorRecipientCountry,
+    DonorRecipientRegion,
+    DonorSector,
+    DonorTransaction,
+    USAssistanceFigure,
+)
+from ssaplan.coordination.schemas import (
+    DonorActivityList,
+    DonorActivityPublic,
+    DonorActivitySummary,
+    FigureList,
+    FigurePublic,
+)
+from ssaplan.core.auth import Actor, require
+from ssaplan.core.errors import NotFound
+
+# Identifiers per DELETE ... IN (...): far below every back end's parameter limit.
+DELETE_CHUNK = 500
+
+
+class ActivityRows(Protocol):
+    """One activity as rows: what an importer hands over (see ``ingest.iati_activity``)."""
+
+    identifier: str
+    activity: dict[str, Any]
+    orgs: list[dict[str, Any]]
+    countries: list[dict[str, Any]]
+    regions: list[dict[str, Any]]
+    sectors: list[dict[str, Any]]
+    budgets: list[dict[str, Any]]
+    transactions: list[dict[str, Any]]
+
+
+CHILD_TABLES: tuple[tuple[str, Any], ...] = (
+    ("orgs", DonorParticipatingOrg),
+    ("countries", DonorRecipientCountry),
+    ("regions", DonorRecipientRegion),
+    ("sectors", DonorSector),
+    ("budgets", DonorBudget),
+    ("transactions", DonorTransaction),
+)
+
+
+@dataclass(frozen=True)
+class FigureCounts:
+    """What an upsert of published figures did."""
+
+    inserted: int
+    updated: int
+
+
+class CoordinationService:
+    """Donor activities and U.S. figures as one actor reads and writes them."""
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+
+    # -- writes -------------------------------------------------------------------
+    def begin_write(self) -> None:
+        """Make sure the transaction has really begun before the first savepoint.
+
+        Python's sqlite3 driver (3.11) opens a transaction lazily, at the first data
+        change; a SAVEPOINT issued before that becomes the outermost transaction and its
+        RELEASE commits for good. A no-op DELETE opens the transaction the usual way.
+        """
+        require(self.actor, "data:import")
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.session.execute(text("DELETE FROM donor_activities WHERE 1 = 0"))
+
+    def replace_activities(
+        self,
+        records: Sequence[ActivityRows],
+        *,
+        source_file: str,
+        version: str,
+        imported_at: datetime,
+    ) -> None:
+        """Insert ``records``, replacing stored activities with the same identifiers."""
+        require(self.actor, "data:import")
+        if not records:
+            return
+        ids = [r.identifier for r in records]
+        for start in range(0, len(ids), DELETE_CHUNK):
+            chunk = ids[start : start + DELETE_CHUNK]
+            self.session.execute(delete(DonorActivity).where(DonorActivity.identifier.in_(chunk)))
+        activities = []
+        children: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in CHILD_TABLES}
+        for r in records:
+            row = r.activity
+            row["identifier"] = r.identifier
+            row["iati_version"] = version
+            row["source_file"] = source_file[:300]
+            row["imported_at"] = imported_at
+            row["imported_by"] = self.actor.username
+            activities.append(row)
+            for name, _ in CHILD_TABLES:
+                rows = getattr(r, name)
+                for child in rows:
+                    child["activity_id"] = r.identifier
+                children[name].extend(rows)
+        self.session.execute(_table(DonorActivity).insert(), activities)
+        for name, model in CHILD_TABLES:
+            if children[name]:
+                self.session.execute(_table(model).insert(), children[name])
+
+    def upsert_figures(self, rows: Iterable[dict[str, Any]]) -> FigureCounts:
+        """Insert published figures, or update the amount of those already stored
+        (same source, measure, fiscal year, period, area and account)."""
+        require(self.actor, "data:import")
+        inserted = updated = 0
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 1000:
+                i, u = self._upsert_figure_batch(batch)
+                inserted, updated, batch = inserted + i, updated + u, []
+        if batch:
+            i, u = self._upsert_figure_batch(batch)
+            inserted, updated = inserted + i, updated + u
+        return FigureCounts(inserted, updated)
+
+    def _upsert_figure_batch(self, batch: list[dict[str, Any]]) -> tuple[int, int]:
+        key_cols = ("source", "measure", "fiscal_year", "period", "area", "account")
+        sources = {r["source"] for r in batch}
+        years = {r["fiscal_year"] for r in batch}
+        existing: dict[tuple[Any, ...], USAssistanceFigure] = {}
+        stmt = select(USAssistanceFigure).where(
+            USAssistanceFigure.source.in_(sources), USAssistanceFigure.fiscal_year.in_(years)
+        )
+        for f in self.session.execute(stmt).scalars():
+            existing[tuple(getattr(f, c) for c in key_cols)] = f
+        new_rows = []
+        updated = 0
+        for row in batch:
+            found = existing.get(tuple(row[c] for c in key_cols))
+            if found is None:
+                new_rows.append(row)
+                continue
+            changed = False
+            for col in ("amount", "iso3", "account_id", "source_file", "note"):
+                if getattr(found, col) != row[col]:
+                    setattr(found, col, row[col])
+                    changed = True
+            updated += int(changed)
+        if new_rows:
+            self.session.execute(_table(USAssistanceFigure).insert(), new_rows)
+        self.session.flush()
+        return len(new_rows), updated
+
+    # -- reads --------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Rows in each donor-activity table (for summaries and checks)."""
+        require(self.actor, "read")
+        out = {}
+        for name, model in (("activities", DonorActivity), *CHILD_TABLES):
+            out[name] = self.session.execute(select(func.count()).select_from(model)).scalar_one()
+        out["figures"] = self.session.execute(
+            select(func.count()).select_from(USAssistanceFigure)
+        ).scalar_one()
+        return out
+
+    def list_activities(
+        self,
+        *,
+        country: str | None = None,
+        reporting_org: str | None = None,
+        sector: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> DonorActivityList:
+        """Donor activities, optionally for one recipient country (ISO3), publisher
+        (reporting-org ref) or sector code, ordered by identifier."""
+        require(self.actor, "read")
+        stmt = select(DonorActivity)
+        if country:
+            stmt = stmt.where(
+                DonorActivity.identifier.in_(
+                    select(DonorRecipientCountry.activity_id).where(
+                        DonorRecipientCountry.iso3 == country.upper()
+                    )
+                )
+            )
+        if reporting_org:
+            stmt = stmt.where(DonorActivity.reporting_org_ref == reporting_org)
+        if sector:
+            stmt = stmt.where(
+                DonorActivity.identifier.in_(
+                    select(DonorSector.activity_id).where(DonorSector.code == sector)
+                )
+            )
+        total = self.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = self.session.execute(
+            stmt.order_by(DonorActivity.identifier).limit(limit).offset(offset)
+        ).scalars()
+        return DonorActivityList(
+            items=[DonorActivitySummary.model_validate(a, from_attributes=True) for a in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
+
+    def get_activity(self, identifier: str) -> DonorActivityPublic:
+        """One donor activity with everything stored about it."""
+        require(self.actor, "read")
+        act = self.session.get(DonorActivity, identifier)
+        if act is None:
+            raise NotFound(f"no donor activity with identifier {identifier!r}")
+        data = DonorActivitySummary.model_validate(act, from_attributes=True).model_dump()
+        for name, model in CHILD_TABLES:
+            rows = self.session.execute(
+                select(model).where(model.activity_id == identifier).order_by(model.seq)
+            ).scalars()
+            data[name] = [_row_dict(r) for r in rows]
+        data["descriptions"] = act.descriptions
+        data["titles"] = act.titles
+        return DonorActivityPublic.model_validate(data)
+
+    def list_figures(
+        self,
+        *,
+        country: str | None = None,
+        fiscal_year: int | None = None,
+        measure: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> FigureList:
+        """Published U.S. figures, filtered, ordered by year, area and account."""
+        require(self.actor, "read")
+        stmt = select(USAssistanceFigure)
+        if country:
+            stmt = stmt.where(USAssistanceFigure.iso3 == country.upper())
+        if fiscal_year is not None:
+            stmt = stmt.where(USAssistanceFigure.fiscal_year == fiscal_year)
+        if measure:
+            stmt = stmt.where(USAssistanceFigure.measure == measure)
+        total = self.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = self.session.execute(
+            stmt.order_by(
+                USAssistanceFigure.fiscal_year,
+                USAssistanceFigure.area,
+                USAssistanceFigure.account,
+                USAssistanceFigure.id,
+            )
+            .limit(limit)
+            .offset(offset)
+        ).scalars()
+        return FigureList(
+            items=[FigurePublic.model_validate(f, from_attributes=True) for f in rows],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
+
+
+def _table(model: Any) -> Table:
+    """The Core table of a model, for bulk ``INSERT`` with lists of rows."""
+    return cast(Table, model.__table__)
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key != "activity_id"}
