@@ -121,6 +121,13 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Domains add their routers at their own marker.
     # [ingest routers]
+    from ssaplan.coordination import api as coordination_api
+    from ssaplan.ingest import api as ingest_api
+    from ssaplan.ingest import views as ingest_views
+
+    app.include_router(ingest_api.router)
+    app.include_router(coordination_api.router)
+    app.include_router(ingest_views.router)
     # [assessment routers]
     from ssaplan.assessment import api as assessment_api
     from ssaplan.assessment import views as assessment_views

@@ -19,6 +19,7 @@ TEMPLATE_PACKAGES = (
     "ssaplan.web",
     "ssaplan.portfolio",
     # [ingest templates]
+    "ssaplan.ingest",
     # [assessment templates]
     "ssaplan.assessment",
 )

@@ -1,0 +1,264 @@
+"""Reading IATI activity files safely and in constant memory.
+
+A file is streamed with ``lxml.etree.iterparse``: each ``<iati-activity>`` is read when
+its end tag arrives, turned into rows (:mod:`ssaplan.ingest.iati_activity`) and
+dropped, so memory stays flat whatever the file size. The parser never resolves
+entities, never touches the network and keeps libxml2's size limits
+(``huge_tree=False``); a document that declares a DTD (``<!DOCTYPE``) is refused before
+its first activity is read, which defeats external-entity (XXE) and entity-expansion
+("billion laughs") attacks.
+
+Versions: the ``version`` attribute of ``<iati-activities>`` is read per file.
+Supported are 1.01-1.05 and 2.01-2.03 (and the pre-standard 1.0 drafts that real
+publishers still serve). A version number outside that list is an error. A file with
+no version, or with a placeholder that is not a version number (the IATI schema tests
+use ``version="xx"``), is read by structure and reported as ``1.0x (inferred)`` or
+``2.0x (inferred)``: 2.x wraps text in ``<narrative>``, 1.x does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from lxml import etree
+
+from ssaplan.core.errors import Detail, Invalid
+from ssaplan.ingest.currency import UsdConverter
+from ssaplan.ingest.iati_activity import (
+    XML_LANG,
+    ActivityProblem,
+    ActivityReader,
+    ActivityRecord,
+    line_of,
+)
+from ssaplan.reference.catalog import Catalog
+
+SUPPORTED_VERSIONS = ("1.00", "1.01", "1.02", "1.03", "1.04", "1.05", "2.01", "2.02", "2.03")
+_NUMERIC = re.compile(r"^\s*(\d+)(?:\.(\d{1,2}))?\s*$")
+
+
+def normalize_version(raw: str | None) -> str | None:
+    """The supported version ``raw`` names (``"1.0"`` -> ``"1.00"``), or ``None`` when
+    ``raw`` is absent or not a version number at all.
+
+    Raises :class:`ValueError` for a version number ssaplan does not read.
+    """
+    if raw is None or not raw.strip():
+        return None
+    m = _NUMERIC.match(raw)
+    if m is None:
+        return None
+    version = f"{int(m.group(1))}.{int(m.group(2) or 0):02d}"
+    if version not in SUPPORTED_VERSIONS:
+        raise ValueError(version)
+    return version
+
+
+def infer_version(activity: etree._Element) -> str:
+    """``2.0x (inferred)`` if the activity uses ``<narrative>``, else ``1.0x (inferred)``."""
+    for _ in activity.iter("narrative"):
+        return "2.0x (inferred)"
+    return "1.0x (inferred)"
+
+
+def file_error(source: str, line: int | str, msg: str, what: str = "") -> Invalid:
+    """The error for a file that cannot be read at all: names the file and line."""
+    where: tuple[str | int, ...] = (source, f"line {line}" if isinstance(line, int) else line)
+    return Invalid(
+        f"cannot import {source}: {what or 'not a readable IATI file'}", [Detail(where, msg)]
+    )
+
+
+@dataclass
+class FileInfo:
+    """What was learned about a file while reading it."""
+
+    source: str
+    size: int
+    version: str | None = None
+    version_note: str | None = None
+
+
+class IatiFile:
+    """One IATI activity file, read as a stream of records and problems.
+
+    Iterating :meth:`activities` yields an :class:`ActivityRecord` or an
+    :class:`ActivityProblem` per activity, in file order; a problem with the file as a
+    whole (malformed XML, a DTD, an unsupported version, a wrong root element, a wrong
+    encoding) raises :class:`~ssaplan.core.errors.Invalid` naming the file and line.
+    ``progress(n)`` is called with the number of bytes read since the last call.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        catalog: Catalog,
+        converter: UsdConverter,
+        source: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.path = path
+        self.info = FileInfo(source or path.name, path.stat().st_size if path.exists() else 0)
+        self.catalog = catalog
+        self.converter = converter
+        self.progress = progress
+
+    def activities(self) -> Iterator[ActivityRecord | ActivityProblem]:
+        source = self.info.source
+        if not self.path.is_file():
+            raise file_error(source, 0, "no such file", "file not found")
+        if self.info.size == 0:
+            raise file_error(source, 1, "the file is empty", "empty file")
+        with self.path.open("rb") as raw:
+            stream: Any = _Counting(raw, self.progress)  # file-like: lxml only calls read()
+            yield from self._stream(stream)
+
+    def _stream(self, stream: IO[bytes]) -> Iterator[ActivityRecord | ActivityProblem]:
+        source = self.info.source
+        events = etree.iterparse(
+            stream,
+            events=("start", "end"),
+            tag=("iati-activities", "iati-activity"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        reader: ActivityReader | None = None
+        root_checked = False
+        depth = 0
+        try:
+            for event, el in events:
+                if not root_checked:
+                    root_checked = True
+                    self._check_root(el)
+                    if el.tag == "iati-activities":
+                        reader = ActivityReader(
+                            source, self.catalog, self.converter, el.get(XML_LANG)
+                        )
+                    else:
+                        reader = ActivityReader(source, self.catalog, self.converter)
+                if el.tag == "iati-activities":
+                    continue
+                if event == "start":
+                    depth += 1
+                    continue
+                depth -= 1
+                if depth > 0:
+                    continue  # an activity nested in an activity: part of its parent
+                if self.info.version is None:
+                    self.info.version = infer_version(el)
+                assert reader is not None  # noqa: S101 - set with the root, just above
+                yield reader.read(el)
+                # Free what was read: the element itself and everything before it.
+                el.clear(keep_tail=False)
+                parent = el.getparent()
+                if parent is not None:
+                    while el.getprevious() is not None:
+                        del parent[0]
+        except etree.XMLSyntaxError as exc:
+            raise _syntax_error(source, exc) from None
+        if not root_checked:
+            root = getattr(events, "root", None)
+            tag = root.tag if root is not None else "?"
+            if root is not None:
+                self._check_doctype(root)
+            raise file_error(
+                source,
+                (line_of(root) or 1) if root is not None else 1,
+                f"the root element is <{tag}>, not <iati-activities>: this is not an IATI "
+                "activity file (organisation files are not imported)",
+                "not an IATI activity file",
+            )
+
+    def _check_root(self, el: etree._Element) -> None:
+        source = self.info.source
+        self._check_doctype(el)
+        root = el.getroottree().getroot()
+        if root.tag not in ("iati-activities", "iati-activity"):
+            raise file_error(
+                source,
+                line_of(root) or 1,
+                f"the root element is <{root.tag}>, not <iati-activities>",
+                "not an IATI activity file",
+            )
+        raw = root.get("version") if root.tag == "iati-activities" else None
+        try:
+            self.info.version = normalize_version(raw)
+        except ValueError:
+            raise file_error(
+                source,
+                line_of(root) or 1,
+                f"IATI version {raw!r} is not supported: ssaplan reads versions "
+                "1.01-1.05 and 2.01-2.03 (convert the file, or check the version attribute)",
+                "unsupported IATI version",
+            ) from None
+        if raw is not None and raw.strip() and self.info.version is None:
+            self.info.version_note = f"version {raw!r} is not a version number: read by structure"
+
+    def _check_doctype(self, el: etree._Element) -> None:
+        docinfo = el.getroottree().docinfo
+        doctype = getattr(docinfo, "doctype", "")  # not in lxml-stubs, always in lxml
+        if doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+            raise file_error(
+                self.info.source,
+                1,
+                "the file declares a DTD (<!DOCTYPE ...>). DTDs and entity declarations are "
+                "refused because they enable external-entity (XXE) and entity-expansion "
+                "attacks; IATI files never need one: remove the DOCTYPE",
+                "DTD not allowed",
+            )
+
+
+def _syntax_error(source: str, exc: etree.XMLSyntaxError) -> Invalid:
+    msg = (exc.msg or str(exc)).strip()
+    line = exc.lineno or (exc.position[0] if exc.position else 0)
+    lowered = msg.lower()
+    if "encoding" in lowered or "utf-8" in lowered or "not proper" in lowered:
+        return file_error(
+            source,
+            line,
+            f"{msg}: the bytes do not match the declared encoding (UTF-8 when none is "
+            "declared); re-save the file as UTF-8 or declare its real encoding, e.g. "
+            '<?xml version="1.0" encoding="ISO-8859-1"?>',
+            "wrong encoding",
+        )
+    if "entity" in lowered:
+        return file_error(
+            source,
+            line,
+            f"{msg}: entity references are not allowed (no DTD may define them); write the "
+            "character itself or a character reference such as &#233;",
+            "entity reference",
+        )
+    if "premature end" in lowered or "end of data" in lowered or "not closed" in lowered:
+        return file_error(
+            source,
+            line,
+            f"{msg}: the file ends in the middle of the XML (truncated download or copy?); "
+            "fetch it again",
+            "truncated file",
+        )
+    return file_error(source, line, f"{msg}: fix the XML at this line", "malformed XML")
+
+
+class _Counting:
+    """A binary stream that reports how many bytes were read, for the progress bar."""
+
+    def __init__(self, raw: IO[bytes], progress: Callable[[int], None] | None) -> None:
+        self.raw = raw
+        self.progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        if self.progress is not None and data:
+            self.progress(len(data))
+        return data

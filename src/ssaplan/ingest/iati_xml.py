@@ -1,0 +1,134 @@
+"""Small readers of IATI XML elements shared by the activity reader: text in every
+language (1.x element text or 2.x ``<narrative>``), attributes, dates, percentages."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+class FieldProblem(Exception):  # noqa: N818 - a signal caught by the activity reader
+    def __init__(self, element: etree._Element, what: str, msg: str) -> None:
+        super().__init__(msg)
+        self.element = element
+        self.what = what
+        self.msg = msg
+
+
+# -- small helpers ---------------------------------------------------------------
+def line_of(el: etree._Element) -> int:
+    """The line an element starts on (0 when unknown)."""
+    value: Any = el.sourceline
+    return int(value or 0)
+
+
+def attr(el: etree._Element, name: str) -> str | None:
+    value = el.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def once(el: etree._Element, seen: set[str], why: str) -> None:
+    """Refuse a second occurrence of an element that may appear once (which would win?)."""
+    tag = str(el.tag)
+    if tag in seen:
+        raise FieldProblem(el, tag, f"<{tag}> appears twice: {why}")
+    seen.add(tag)
+
+
+def required(el: etree._Element, name: str) -> str:
+    value = attr(el, name)
+    if value is None:
+        raise FieldProblem(el, name, f"<{el.tag}> has no {name}: add the {name} attribute")
+    return value
+
+
+def upper(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value.upper() or None
+
+
+def boolean(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    v = value.strip().lower()
+    if v in ("1", "true"):
+        return True
+    if v in ("0", "false"):
+        return False
+    return None
+
+
+def texts(el: etree._Element, lang: str | None) -> list[tuple[str | None, str]]:
+    """Every (language, text) of an element: its ``<narrative>`` children (2.x), else
+    its own text (1.x)."""
+    out: list[tuple[str | None, str]] = []
+    found = False
+    for n in el.iterchildren("narrative"):
+        found = True
+        text = (n.text or "").strip()
+        if text:
+            out.append((n.get(XML_LANG) or lang, text))
+    if not found:
+        text = (el.text or "").strip()
+        if text:
+            out.append((el.get(XML_LANG) or lang, text))
+    return out
+
+
+def first_text(el: etree._Element, lang: str | None) -> str:
+    found = texts(el, lang)
+    if not found:
+        return ""
+    for t_lang, text in found:
+        if t_lang == lang:
+            return text
+    return found[0][1]
+
+
+def code_or_name(el: etree._Element, names: dict[str, str]) -> str:
+    code = attr(el, "code")
+    if code:
+        return names.get(code.lower(), code)[:20]
+    text = (el.text or "").strip().lower()
+    return names.get(text, text)[:20]
+
+
+def parse_date(value: str) -> date:
+    return date.fromisoformat(value[:10])
+
+
+def date_attr(el: etree._Element, name: str, *, text_fallback: bool = False) -> date | None:
+    value = (el.get(name) or "").strip()
+    if not value and text_fallback:
+        text = (el.text or "").strip()
+        try:
+            return parse_date(text) if text else None
+        except ValueError:
+            return None
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise FieldProblem(el, name, f"{value[:40]!r} is not a date: write YYYY-MM-DD") from None
+
+
+def percentage(el: etree._Element) -> float | None:
+    raw = (el.get("percentage") or "").strip()
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise FieldProblem(el, "percentage", f"{raw[:20]!r} is not a number") from None
+    if not value.is_finite() or value < 0 or value > 100:
+        raise FieldProblem(el, "percentage", f"{raw[:20]} is not between 0 and 100")
+    return float(value)
