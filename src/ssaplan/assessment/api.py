@@ -101,6 +101,7 @@ def latest_run(
 
 @router.get("/assessment/runs/{assessment_id}")
 def get_run(assessment_id: int, store: StoreDep, actor: Reader) -> AssessmentOut:
+    """A saved assessment: its record, every country's result and the analyses."""
     with store.session() as session:
         return AssessmentOut(**AssessmentService(session, actor).get(assessment_id))
 
@@ -133,6 +134,7 @@ def list_frameworks(store: StoreDep, actor: Reader) -> dict[str, list[dict[str, 
 def get_framework(
     name: str, store: StoreDep, actor: Reader, version: Annotated[int | None, Query(ge=0)] = None
 ) -> dict[str, Any]:
+    """A framework version (the latest by default) with its constructs and rows."""
     with store.session() as session:
         return PolicyService(session, actor).framework(name, version).as_dict()
 
@@ -183,6 +185,7 @@ def get_priorities(store: StoreDep, actor: Reader) -> dict[str, Any]:
 
 @router.put("/assessment/priorities/tiers/{iso3}")
 def put_tier(iso3: str, body: TierIn, store: StoreDep, actor: PolicyAdmin) -> dict[str, Any]:
+    """Set a country's national-security priority tier (1 highest to 4), or clear it (null)."""
     with unit_of_work(store) as session:
         policy = PolicyService(session, actor)
         result = policy.set_tier(iso3, body.tier, body.rationale)
@@ -214,6 +217,7 @@ def list_judgments(
     country: str | None = None,
     year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
 ) -> dict[str, list[dict[str, Any]]]:
+    """Assessor judgments with their rationale, filtered by country and year."""
     with store.session() as session:
         items = PolicyService(session, actor).judgments(country, first_year=year, last_year=year)
         return {"items": items}
@@ -239,6 +243,7 @@ def list_indicators(store: StoreDep, actor: Reader) -> dict[str, list[dict[str, 
 
 @router.get("/indicators/{iso3}")
 def country_indicators(iso3: str, store: StoreDep, actor: Reader) -> dict[str, Any]:
+    """Every imported observation of one country, by measure, source and year."""
     with store.session() as session:
         return {"iso3": iso3, "items": IndicatorService(session, actor).country_series(iso3)}
 
