@@ -99,6 +99,8 @@ def test_errors_exit_1_with_one_line(
     assert code == 1 and "line 4.measure_weight: -1 is negative" in err
     code, _, err = run(capsys, "--db", db, "assess", "--framework", "nosuch")
     assert code == 1 and "no framework 'nosuch'" in err
+    code, _, err = run(capsys, "--db", db, "assess", "--framework", "default@two")
+    assert code == 1 and "use NAME or NAME@VERSION" in err
     code, _, err = run(capsys, "--db", db, "assess", "--framework", str(Path("missing.csv")))
     assert code == 1 and "cannot read framework" in err
     code, _, err = run(capsys, "--db", db, "import", "indicators", "/nonexistent.csv")

@@ -51,7 +51,9 @@ def test_pages_render_for_viewers(viewer: TestClient) -> None:
     ):
         r = viewer.get(url)
         assert r.status_code == 200, url
-    assert "<svg" in viewer.get("/assessment/map").text
+    world = viewer.get("/assessment/map").text
+    assert "<svg" in world and 'data-iso3="KEN"' in world
+    assert 'id="not-drawn"' in world and "Tuvalu" in world  # too small for 1:110m
     country = viewer.get("/assessment/countries/KEN").text
     assert "demo (illustrative)" in country and "ILLUSTRATIVE" in country
     assert 'id="judgment-form"' not in country and 'id="tier-form"' not in country

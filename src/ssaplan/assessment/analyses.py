@@ -201,8 +201,24 @@ def regional_rollups(
 ) -> tuple[RegionRollup, ...]:
     """Roll scored countries up to regions (bureaus, commands, organizations).
 
-    ``regions`` maps a code to (name, kind, member ISO3 codes). Means are over the
-    members that have a value; a region without any is reported with None.
+    Parameters
+    ----------
+    countries : sequence of str, length n
+        ISO3 codes, in the order of the arrays.
+    propensity, priority : float arrays, shape (n,)
+        0-100, NaN where undefined.
+    flagged : bool array, shape (n,)
+        Results under the completeness threshold.
+    funding : float array, shape (n,)
+        Planned U.S. dollars in the assessment's fiscal year.
+    regions : mapping of code -> (name, kind, member ISO3 codes)
+        The groupings to roll up to.
+
+    Returns
+    -------
+    tuple of RegionRollup
+        One per region, in the order given. Means are over the members that have a
+        value (None when none has); ``funding`` sums the members' money.
     """
     index = {c: i for i, c in enumerate(countries)}
     out = []
@@ -253,10 +269,22 @@ def year_over_year(
 ) -> tuple[Change, ...]:
     """Change of each country's propensity and the measures that moved it most.
 
-    A measure's part is the change of its contribution (points of propensity); the
-    parts sum to the change. Min-max scaling is relative, so a measure can move a
-    country's score when other countries' values change; the raw values are given so
-    a reader can tell.
+    Parameters
+    ----------
+    current, previous : PropensityResult
+        The same framework scored for year Y and year Y - 1 (countries are matched
+        by ISO3 code; they need not be the same set).
+    top : int, default 3
+        How many measures to report per country, largest absolute part first.
+
+    Returns
+    -------
+    tuple of Change
+        One per country of ``current``; ``delta`` is None when either year has no
+        score. A measure's part is the change of its contribution (points of
+        propensity); all parts sum to the change. Min-max scaling is relative, so a
+        measure can move a country's score when other countries' values change; the
+        raw values are given so a reader can tell.
     """
     prev_index = {c: i for i, c in enumerate(previous.countries)}
     prev_cols = {m: j for j, m in enumerate(previous.panel.measures)}
@@ -304,10 +332,22 @@ def _num(value: float) -> float | None:
 def breakdown(result: PropensityResult, iso3: str) -> dict[str, Any]:
     """One country's score explained down to each raw measure value and its source.
 
-    Each construct carries its set weight, its share after renormalization, its score
-    and its contribution; each measure its raw value, year, source, the range it was
-    scaled over, its scaled value, its share within the construct and its contribution
-    (points of propensity; contributions add up to the propensity).
+    Parameters
+    ----------
+    result : PropensityResult
+        A fitted scorer's result.
+    iso3 : str
+        A country of ``result``.
+
+    Returns
+    -------
+    dict
+        ``propensity`` (0-100 or None), ``completeness`` (0-1), ``flagged``, ``rank``
+        and ``constructs``: each with its set weight, its share after renormalization,
+        its score (0-1 or None) and its contribution in points; each of its measures
+        with the raw value, year, source, the range it was scaled over, the scaled
+        value, its share within the construct and its contribution (points of
+        propensity; all contributions add up to the propensity).
     """
     i = result.index(iso3)
     fw = result.framework

@@ -41,8 +41,7 @@ def _framework(service: AssessmentService, body: RunRequest) -> Framework | None
             [r.model_dump(by_alias=True) for r in body.rows], name="request", version=None
         )
     if body.framework:
-        name, _, version = body.framework.partition("@")
-        return service.policy.framework(name, int(version) if version.isdigit() else None)
+        return service.policy.framework_spec(body.framework)
     return None
 
 

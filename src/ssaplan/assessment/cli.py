@@ -151,8 +151,7 @@ def assess(
         service = AssessmentService(session, actor)
         fw: Framework | None = spec if isinstance(spec, Framework) else None
         if isinstance(spec, str):
-            name, _, version = spec.partition("@")
-            fw = service.policy.framework(name, int(version) if version.isdigit() else None)
+            fw = service.policy.framework_spec(spec)
         if export_framework is not None:
             fw = fw or service.policy.framework()
             export_framework.write_text(fw.to_csv(), encoding="utf-8")

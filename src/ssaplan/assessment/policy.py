@@ -70,6 +70,16 @@ class PolicyService:
             raise Invalid("unknown country", [Detail(loc, str(exc))]) from exc
 
     # -- frameworks -----------------------------------------------------------------
+    def framework_spec(self, spec: str) -> Framework:
+        """A stored framework named ``name`` (latest version) or ``name@version``."""
+        name, at, version = spec.strip().partition("@")
+        if at and not version.isdigit():
+            raise Invalid(
+                "invalid framework",
+                [Detail(("framework",), f"{spec!r}: use NAME or NAME@VERSION, e.g. default@2")],
+            )
+        return self.framework(name, int(version) if at else None)
+
     def framework(self, name: str = fwmod.DEFAULT_NAME, version: int | None = None) -> Framework:
         """A stored framework version (the latest by default); version 0 of ``default``
         is the shipped one, used while no version has been saved."""

@@ -21,7 +21,7 @@ from ssaplan.core.auth import Actor, can
 from ssaplan.core.deps import StoreDep, requires, unit_of_work
 from ssaplan.core.errors import Forbidden
 from ssaplan.reference.catalog import get_catalog
-from ssaplan.web.maps import choropleth
+from ssaplan.web.maps import choropleth, frame
 from ssaplan.web.templating import csrf_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -163,6 +163,10 @@ def map_page(
             for c in a["countries"]
         }
         suffix = f"?id={a['id']}"
+        drawn = {s.iso3 for s in frame().shapes}
+        ctx["not_drawn"] = sorted(
+            c["name"] for c in a["countries"] if c["iso3"] not in drawn and c[color] is not None
+        )
         ctx["map"] = choropleth(
             values,
             title=f"{color.capitalize()} by country, {a['year']}",
