@@ -333,3 +333,10 @@ def test_real_indicator_files_assess_every_country_they_cover(real: Store) -> No
     # sustainment capacity (0.5 of 10) adds the CPIA budget rating where the CPIA exists.
     best = max(c["completeness"] for c in data["countries"])
     assert best == pytest.approx(0.65)
+
+
+def test_a_measure_from_several_sources_is_reported(store: Store, write: Write) -> None:
+    load(store, write, SMALL_TIDY + "FRA,2020,gov,2,other source\n")
+    with store.session() as session:
+        run = AssessmentService(session, ANALYST).run(framework=SMALL, settings=Settings(draws=0))
+    assert "'gov' mixes sources: other source, test" in run.warnings

@@ -256,6 +256,14 @@ def compute(framework: Framework, settings: Settings, inputs: Inputs) -> Assessm
     first = inputs.year - settings.window
     for measure in missing:
         warnings.append(f"no country has a value of {measure!r} in {first}-{inputs.year}")
+    # Values of one measure from different sources are scaled together; say so, since
+    # editions and sources may not be comparable (and demo values are not real ones).
+    for j, row in enumerate(framework.rows):
+        if row.kind != "indicator":
+            continue
+        sources = sorted({str(s) for s in result.panel.sources[:, j] if s})
+        if len(sources) > 1:
+            warnings.append(f"{row.measure!r} mixes sources: {', '.join(sources)}")
     if not np.isfinite(inputs.tiers).any():
         warnings.append("no priority tiers are set: priority is undefined for every country")
     flagged = int(result.flagged.sum())
