@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ssaplan.assessment.demo import load_demo_assessment
 from ssaplan.clikit import info
 from ssaplan.core.auth import Actor
 from ssaplan.core.models import User
@@ -610,6 +611,7 @@ class DemoResult:
     users: list[dict[str, str]] = field(default_factory=list)
     skipped: bool = False
     illustrative: bool = True
+    assessment: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -834,6 +836,14 @@ def load_demo(store: Store, *, seed: int = 2013, if_empty: bool = False) -> Demo
             )
         lines = session.execute(select(func.count()).select_from(BudgetLine)).scalar_one()
         partners = {c for p in programs for c in p.countries or []}
+    # Indicators, judgments, priorities and a saved assessment for the same partners
+    # (its own transaction: the portfolio must exist first, its measures read it).
+    info("adding illustrative indicators and the demo assessment...")
+    assessment = load_demo_assessment(store, seed=seed)
     return DemoResult(
-        programs=len(programs), partners=len(partners), budget_lines=lines, users=users
+        programs=len(programs),
+        partners=len(partners),
+        budget_lines=lines,
+        users=users,
+        assessment=assessment,
     )
