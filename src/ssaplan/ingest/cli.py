@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ssaplan.clikit import DbOpt, JsonOpt, emit, info, open_store, progress, state
+from ssaplan.clikit import CliState, DbOpt, JsonOpt, emit, info, open_store, progress, state
+from ssaplan.core.store import Store
 
 import_app = typer.Typer(
     help="Bring data in: IATI, foreign-assistance CSV, indicators, programs.", no_args_is_help=True
@@ -71,8 +72,8 @@ def import_iati(
     from ssaplan.ingest.service import IngestService
 
     st = state(ctx, db, as_json)
-    store = open_store(st)
     with (
+        _opened(st) as store,
         progress(f"importing {len(files)} IATI file(s)", total=_size(files)) as advance,
         store.transaction() as session,
     ):
@@ -132,8 +133,8 @@ def import_foreign_assistance(
     from ssaplan.ingest.service import IngestService
 
     st = state(ctx, db, as_json)
-    store = open_store(st)
     with (
+        _opened(st) as store,
         progress(f"importing {len(files)} foreign-assistance file(s)") as _advance,
         store.transaction() as session,
     ):
@@ -184,8 +185,7 @@ def import_programs(
     st = state(ctx, db, as_json)
     if not file.is_file():
         raise BadRequest(f"no such file: {file}")
-    store = open_store(st)
-    with store.transaction() as session:
+    with _opened(st) as store, store.transaction() as session:
         summary = IngestService(session, Actor.operator()).import_programs(
             file, skip_invalid=skip_invalid
         )
@@ -226,8 +226,7 @@ def export_iati(
     from ssaplan.ingest.exports import ExportService
 
     st = state(ctx, db, as_json)
-    store = open_store(st)
-    with store.session() as session, _replacing(out, "wb") as fh:
+    with _opened(st) as store, store.session() as session, _replacing(out, "wb") as fh:
         summary = ExportService(session, Actor.operator()).iati(
             fh, reporting_org=reporting_org, reporting_org_name=reporting_org_name
         )
@@ -251,8 +250,7 @@ def export_excel(
     from ssaplan.ingest.exports import ExportService
 
     st = state(ctx, db, as_json)
-    store = open_store(st)
-    with store.session() as session, _replacing(out, "wb") as fh:
+    with _opened(st) as store, store.session() as session, _replacing(out, "wb") as fh:
         summary = ExportService(session, Actor.operator()).excel(fh)
     summary["out"] = str(out)
     emit(
@@ -269,8 +267,7 @@ def export_csv(ctx: typer.Context, out: OutOpt, db: DbOpt = None, as_json: JsonO
     from ssaplan.ingest.exports import ExportService
 
     st = state(ctx, db, as_json)
-    store = open_store(st)
-    with store.session() as session, _replacing(out, "w") as fh:
+    with _opened(st) as store, store.session() as session, _replacing(out, "w") as fh:
         summary = ExportService(session, Actor.operator()).csv(fh)
     summary["out"] = str(out)
     emit(
@@ -278,6 +275,16 @@ def export_csv(ctx: typer.Context, out: OutOpt, db: DbOpt = None, as_json: JsonO
         summary,
         lambda: info(f"wrote {summary['programs']} programs ({summary['rows']} rows) to {out}"),
     )
+
+
+@contextmanager
+def _opened(st: CliState) -> Iterator[Store]:
+    """The command's database, closed (connections returned) when the command ends."""
+    store = open_store(st)
+    try:
+        yield store
+    finally:
+        store.dispose()
 
 
 @contextmanager
@@ -289,6 +296,9 @@ def _replacing(target: Path, mode: str) -> Iterator[Any]:
 
         raise BadRequest(f"cannot write {target}: folder {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
     try:
         if "b" in mode:
             with os.fdopen(fd, mode) as fh:

@@ -118,7 +118,7 @@ class IatiFile:
             stream: Any = _Counting(raw, self.progress)  # file-like: lxml only calls read()
             yield from self._stream(stream)
 
-    def _stream(self, stream: IO[bytes]) -> Iterator[ActivityRecord | ActivityProblem]:
+    def _stream(self, stream: Any) -> Iterator[ActivityRecord | ActivityProblem]:
         source = self.info.source
         events = etree.iterparse(
             stream,
@@ -165,6 +165,15 @@ class IatiFile:
                     while el.getprevious() is not None:
                         del parent[0]
         except etree.XMLSyntaxError as exc:
+            line = exc.lineno or 0
+            if isinstance(stream, _Counting) and stream.eof and line >= stream.last_line() - 1:
+                raise file_error(
+                    source,
+                    line,
+                    f"{(exc.msg or str(exc)).strip()}: the file ends in the middle of the XML "
+                    "(a truncated download or copy?); fetch it again",
+                    "truncated file",
+                ) from None
             raise _syntax_error(source, exc) from None
         if not root_checked:
             root = getattr(events, "root", None)
@@ -251,14 +260,27 @@ def _syntax_error(source: str, exc: etree.XMLSyntaxError) -> Invalid:
 
 
 class _Counting:
-    """A binary stream that reports how many bytes were read, for the progress bar."""
+    """A binary stream that reports how many bytes were read (for the progress bar) and
+    counts lines and the end of the file (to tell a truncated file from a broken one)."""
 
     def __init__(self, raw: IO[bytes], progress: Callable[[int], None] | None) -> None:
         self.raw = raw
         self.progress = progress
+        self.newlines = 0
+        self.last_byte = b""
+        self.eof = False
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
-        if self.progress is not None and data:
-            self.progress(len(data))
+        if data:
+            self.newlines += data.count(b"\n")
+            self.last_byte = data[-1:]
+            if self.progress is not None:
+                self.progress(len(data))
+        else:
+            self.eof = True
         return data
+
+    def last_line(self) -> int:
+        """The number of the file's last line (known once the end was read)."""
+        return self.newlines + (0 if self.last_byte == b"\n" else 1)

@@ -8,7 +8,8 @@ Pure mapping, no database:
   (State unless told otherwise), and the summary lists how many did.
 - **countries**: recipient countries (ISO 3166 alpha-2 -> alpha-3); an unknown code is
   an error here, because a program's partner must be a real country. **regions**: DAC
-  recipient regions through ``iati_regions.csv``.
+  recipient regions through ``iati_regions.csv``, and vocabulary-99 regions whose code
+  is a catalog region (what ssaplan's own export writes).
 - **dac_code**: the vocabulary-1 (DAC 5-digit) sector with the largest percentage;
   **institution type, level, purpose, objectives** from ``dac_mapping.csv``.
 - **start/end**: actual dates, else planned ones, else the first and last money dates.
@@ -96,6 +97,8 @@ def activity_to_program(
     regions: list[str] = []
     for r in rec.regions:
         mapped = mappings.regions.get(r["code"]) if r["vocabulary"] in ("1", "") else None
+        if r["vocabulary"] == "99" and r["code"] in catalog.regions:
+            mapped = r["code"]  # the reporting organisation's own codes: ssaplan's export
         if mapped:
             regions.append(mapped)
         else:

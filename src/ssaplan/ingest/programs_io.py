@@ -168,17 +168,12 @@ def write_workbook(
     rows = milestones = 0
     for p in programs:
         for row in program_rows(p):
-            ws.append([row[c] if row[c] != "" else None for c in PROGRAM_COLUMNS])
             rows += 1
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula, whatever the text
+            _append(ws, rows + 1, [row[c] if row[c] != "" else None for c in PROGRAM_COLUMNS])
         for m in p.milestones:
-            ms.append([p.id, m.name, m.requested_on, m.approved_on, m.obligated_on, m.delivered_on])
             milestones += 1
-            for cell in ms[ms.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+            cells = [p.id, m.name, m.requested_on, m.approved_on, m.obligated_on, m.delivered_on]
+            _append(ms, milestones + 1, cells)
     for sheet, columns in ((ws, PROGRAM_COLUMNS), (ms, MILESTONE_COLUMNS)):
         for i, name in enumerate(columns, start=1):
             letter = get_column_letter(i)
@@ -225,3 +220,11 @@ def write_workbook(
         ws.add_data_validation(dv)
     wb.save(out)
     return rows, milestones
+
+
+def _append(sheet: Any, row: int, values: list[Any]) -> None:
+    """Write one row; text is stored as text, never as a formula, whatever it starts with."""
+    for column, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row, column=column, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"

@@ -246,7 +246,7 @@ class IngestService:
                 self.actor.username,
                 "import",
                 "programs",
-                name,
+                name[:200],
                 None,
                 {k: v for k, v in summary.items() if k != "skipped"}
                 | {"skipped": len(run.skipped)},
@@ -356,7 +356,7 @@ class IngestService:
                         self.actor.username,
                         "import",
                         "programs" if result.layout == "ledger" else "us_assistance_figures",
-                        name,
+                        name[:200],
                         None,
                         {
                             "layout": result.layout,
@@ -500,7 +500,7 @@ class IngestService:
                     self.actor.username,
                     "import",
                     "programs" if as_portfolio else "donor_activities",
-                    name,
+                    name[:200],
                     None,
                     {k: v for k, v in counts.items() if k != "agency_fallbacks"},
                     f"IATI import of {name} (version {version}): "

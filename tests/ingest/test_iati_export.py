@@ -1,0 +1,123 @@
+"""IATI export: the demo portfolio validates against the 2.03 schema, withholds what may
+not be released, and carries DAC sectors, budgets and transactions per fiscal year."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from ssaplan.core.auth import Actor
+from ssaplan.core.errors import BadRequest
+from ssaplan.core.store import Store
+from ssaplan.ingest.exports import ExportService
+from ssaplan.ingest.iati_export import fy_bounds, shares
+from ssaplan.portfolio.models import BudgetLine, Program
+from ssaplan.reference.catalog import get_catalog
+from tests.conftest import OPERATOR, shared_data
+from tests.ingest.conftest import import_iati
+
+
+def export(store: Store, **options: object) -> tuple[bytes, dict[str, object]]:
+    out = io.BytesIO()
+    with store.session() as session:
+        summary = ExportService(session, OPERATOR).iati(out, **options)  # type: ignore[arg-type]
+    return out.getvalue(), summary
+
+
+def test_the_demo_portfolio_validates_against_the_203_schema(demo_store: Store) -> None:
+    schema = etree.XMLSchema(
+        etree.parse(str(shared_data("iati", "schema", "iati-activities-schema.xsd")))
+    )
+    data, summary = export(demo_store)
+    doc = etree.parse(io.BytesIO(data))
+    assert schema.validate(doc), schema.error_log.filter_from_errors()[:5]
+    root = doc.getroot()
+    assert root.get("version") == "2.03"
+
+    markings = {m.id: m.releasable for m in get_catalog().markings.values()}
+    with demo_store.session() as session:
+        by_marking = Counter(session.execute(select(Program.marking)).scalars())
+        lines = session.execute(select(BudgetLine)).scalars().all()
+        releasable_ids = set(
+            session.execute(
+                select(Program.id).where(Program.marking.in_([m for m, r in markings.items() if r]))
+            ).scalars()
+        )
+    withheld = sum(n for m, n in by_marking.items() if not markings[m])
+    assert withheld > 0
+    assert summary["withheld"] == withheld
+    assert summary["activities"] == len(root) == sum(by_marking.values()) - withheld
+    identifiers = {a.findtext("iati-identifier") for a in root}
+    assert identifiers == {f"US-USAGOV-{pid}" for pid in releasable_ids}
+
+    releasable_lines = [b for b in lines if b.program_id in releasable_ids]
+    assert (
+        summary["budgets"]
+        == len(root.findall("iati-activity/budget"))
+        == sum(1 for b in releasable_lines if b.planned > 0)
+    )
+    commitments = root.findall("iati-activity/transaction/transaction-type[@code='2']")
+    disbursements = root.findall("iati-activity/transaction/transaction-type[@code='3']")
+    assert len(commitments) == sum(1 for b in releasable_lines if b.obligated > 0)
+    assert len(disbursements) == sum(1 for b in releasable_lines if b.disbursed > 0)
+    assert sum(int(v.text or 0) for v in root.iterfind("iati-activity/budget/value")) == sum(
+        b.planned for b in releasable_lines
+    )
+    for budget in root.iterfind("iati-activity/budget"):
+        start = date.fromisoformat(budget.find("period-start").get("iso-date"))  # type: ignore[union-attr, arg-type]
+        end = date.fromisoformat(budget.find("period-end").get("iso-date"))  # type: ignore[union-attr, arg-type]
+        assert (start.month, start.day, end.month, end.day) == (10, 1, 9, 30)
+        assert end.year == start.year + 1
+    # A transaction is never dated in the future.
+    today = date.today().isoformat()
+    assert all(d <= today for d in root.xpath("//transaction-date/@iso-date"))
+    # Every program with a DAC code has it as a vocabulary-1 sector.
+    assert root.findall("iati-activity/sector[@vocabulary='1']")
+
+
+def test_the_reporting_org_can_be_set(demo_store: Store) -> None:
+    data, summary = export(demo_store, reporting_org="US-GOV-11", reporting_org_name="State")
+    root = etree.fromstring(data)
+    first = root[0]
+    assert first.find("reporting-org").get("ref") == "US-GOV-11"  # type: ignore[union-attr]
+    assert first.findtext("iati-identifier", "").startswith("US-GOV-11-")
+    assert summary["reporting_org"] == "US-GOV-11"
+    with pytest.raises(BadRequest, match="not valid"):
+        export(demo_store, reporting_org="not an id")
+
+
+def test_nothing_to_export_is_an_error(store: Store) -> None:
+    with pytest.raises(BadRequest, match="nothing to export"):
+        export(store)
+
+
+def test_exports_need_the_export_permission(store: Store) -> None:
+    from ssaplan.core.errors import Forbidden
+
+    with store.session() as session, pytest.raises(Forbidden):
+        ExportService(session, Actor("v", "viewer")).iati(io.BytesIO())
+
+
+def test_export_then_import_as_portfolio_round_trips_the_money(
+    demo_store: Store, tmp_path: Path
+) -> None:
+    data, summary = export(demo_store)
+    path = tmp_path / "portfolio.xml"
+    path.write_bytes(data)
+    imported = import_iati(demo_store, [path], as_portfolio=True)
+    assert imported["activities"] == summary["activities"]
+    assert imported["portfolio"]["created"] == summary["activities"]  # new ids (prefixed)
+    assert imported["budgets"] == summary["budgets"]
+    assert imported["transactions"] == summary["transactions"]
+
+
+def test_fiscal_years_and_shares() -> None:
+    assert fy_bounds(2026) == (date(2025, 10, 1), date(2026, 9, 30))
+    assert shares(3) == ["33.33", "33.33", "33.34"]
+    assert shares(1) == ["100"]
