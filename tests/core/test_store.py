@@ -59,6 +59,11 @@ def test_migrations_reach_every_head_and_match_the_models(store: Store) -> None:
     assert head_revisions()
 
 
+def test_migration_history_has_one_head() -> None:
+    """Branches built side by side are merged, so the next revision has one parent."""
+    assert len(head_revisions()) == 1, f"merge the heads {sorted(head_revisions())}"
+
+
 def test_migrate_is_idempotent(store: Store) -> None:
     migrate(store)
     migrate(store)
