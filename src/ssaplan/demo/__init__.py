@@ -8,10 +8,13 @@ one mistakes it for real data.
 
 from __future__ import annotations
 
+import csv
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -118,454 +121,35 @@ class Template:
         return "maritime" in self.title.lower()
 
 
-TEMPLATES: tuple[Template, ...] = (
-    Template(
-        "Maritime patrol capability for {partner}'s navy and coast guard",
-        "State/PM",
-        "FMF",
-        "armed_forces",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G1.5", "G2.2"),
-        (8_000_000, 90_000_000),
-        (3, 5),
-        True,
-        1.2,
-    ),
-    Template(
-        "Tactical communications modernization, {partner} armed forces",
-        "State/PM",
-        "FMF",
-        "armed_forces",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G1.3", "G2.2"),
-        (5_000_000, 60_000_000),
-        (2, 4),
-        True,
-    ),
-    Template(
-        "Aviation sustainment and spare parts, {partner} air force",
-        "State/PM",
-        "FMF",
-        "armed_forces",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G1.3", "G1.4"),
-        (4_000_000, 40_000_000),
-        (2, 5),
-        True,
-        0.8,
-    ),
-    Template(
-        "Professional military education for {partner} officers",
-        "State/PM",
-        "IMET",
-        "armed_forces",
-        "engage",
-        "national",
-        "15210",
-        ("G2.2", "G3.2"),
-        (300_000, 2_500_000),
-        (1, 3),
-        False,
-        2.0,
-        True,
-    ),
-    Template(
-        "Expanded IMET: civil-military relations and human rights, {partner}",
-        "State/PM",
-        "IMET",
-        "oversight",
-        "engage",
-        "national",
-        "15210",
-        ("G3.2", "G3.6"),
-        (200_000, 1_200_000),
-        (1, 2),
-        False,
-        0.8,
-        True,
-    ),
-    Template(
-        "Peacekeeping deployment readiness for {partner} contingents",
-        "State/PM",
-        "GPOI",
-        "armed_forces",
-        "enable",
-        "international",
-        "15230",
-        ("G4.1", "G2.9"),
-        (2_000_000, 25_000_000),
-        (2, 4),
-        True,
-        0.7,
-    ),
-    Template(
-        "Pre-deployment training for {partner} formed police units",
-        "State/PM",
-        "PKO",
-        "police",
-        "enable",
-        "international",
-        "15230",
-        ("G4.1", "G2.9"),
-        (1_000_000, 12_000_000),
-        (1, 3),
-        False,
-        0.5,
-    ),
-    Template(
-        "Community policing and police professionalization, {partner}",
-        "State/INL",
-        "INCLE",
-        "police",
-        "build_capacity",
-        "national",
-        "15130",
-        ("G1.2", "G2.3"),
-        (1_500_000, 20_000_000),
-        (2, 5),
-        False,
-        1.3,
-    ),
-    Template(
-        "Prosecutor and judicial capacity building, {partner}",
-        "DOJ/OPDAT",
-        "INCLE",
-        "justice",
-        "build_capacity",
-        "national",
-        "15130",
-        ("G3.5", "G3.3"),
-        (800_000, 8_000_000),
-        (2, 4),
-        False,
-        1.0,
-    ),
-    Template(
-        "Corrections system reform and prison management, {partner}",
-        "State/INL",
-        "INCLE",
-        "justice",
-        "build_capacity",
-        "national",
-        "15130",
-        ("G1.2", "G3.6"),
-        (700_000, 6_000_000),
-        (2, 4),
-        False,
-        0.6,
-    ),
-    Template(
-        "Police academy development and curriculum reform, {partner}",
-        "DOJ/ICITAP",
-        "INCLE",
-        "police",
-        "build_capacity",
-        "national",
-        "15130",
-        ("G1.2", "G3.3"),
-        (1_000_000, 9_000_000),
-        (2, 5),
-        False,
-        0.7,
-    ),
-    Template(
-        "Counternarcotics interdiction support, {partner}",
-        "State/INL",
-        "INCLE",
-        "police",
-        "enable",
-        "national",
-        "16063",
-        ("G2.5", "G1.1"),
-        (2_000_000, 30_000_000),
-        (2, 4),
-        True,
-        0.6,
-    ),
-    Template(
-        "Export control and related border security (EXBS), {partner}",
-        "State/ISN",
-        "NADR",
-        "border_management",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G1.5", "G2.7"),
-        (500_000, 6_000_000),
-        (2, 4),
-        True,
-        0.9,
-        True,
-    ),
-    Template(
-        "Antiterrorism assistance to {partner} law enforcement",
-        "State/CT",
-        "NADR",
-        "police",
-        "enable",
-        "national",
-        "15210",
-        ("G2.4", "G1.1"),
-        (800_000, 10_000_000),
-        (2, 4),
-        False,
-        0.9,
-    ),
-    Template(
-        "Conventional weapons destruction and humanitarian demining, {partner}",
-        "State/PM",
-        "NADR",
-        "civil_emergency",
-        "build_capacity",
-        "national",
-        "15250",
-        ("G2.10", "G1.2"),
-        (500_000, 8_000_000),
-        (1, 4),
-        False,
-        0.5,
-    ),
-    Template(
-        "Civilian oversight of the security sector, {partner}",
-        "USAID",
-        "ESF",
-        "oversight",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G3.2", "G3.1"),
-        (600_000, 7_000_000),
-        (2, 5),
-        False,
-        0.8,
-    ),
-    Template(
-        "Civil society monitoring of police conduct, {partner}",
-        "USAID",
-        "ESF",
-        "civil_society",
-        "build_capacity",
-        "subnational",
-        "15150",
-        ("G3.4", "G3.6"),
-        (300_000, 3_000_000),
-        (2, 4),
-        False,
-        0.7,
-    ),
-    Template(
-        "Access to justice and legal aid, {partner}",
-        "USAID",
-        "DA",
-        "justice",
-        "build_capacity",
-        "subnational",
-        "15130",
-        ("G3.5", "G3.3"),
-        (500_000, 6_000_000),
-        (3, 5),
-        False,
-        0.8,
-    ),
-    Template(
-        "Customary and community justice linkages, {partner}",
-        "USAID",
-        "DA",
-        "non_state",
-        "build_capacity",
-        "subnational",
-        "15130",
-        ("G3.5", "G1.2"),
-        (300_000, 3_000_000),
-        (2, 4),
-        False,
-        0.3,
-    ),
-    Template(
-        "Counterterrorism capacity building, {partner} special operations forces",
-        "DoD/DSCA",
-        "10USC333",
-        "armed_forces",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G1.1", "G2.4"),
-        (5_000_000, 60_000_000),
-        (2, 3),
-        True,
-        1.0,
-    ),
-    Template(
-        "Maritime domain awareness, {partner}",
-        "DoD/DSCA",
-        "10USC333",
-        "armed_forces",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G1.5", "G2.2"),
-        (3_000_000, 40_000_000),
-        (2, 3),
-        True,
-        0.8,
-    ),
-    Template(
-        "Defense institution building: ministry of defense resource management, {partner}",
-        "DoD/OSD-Policy",
-        "10USC332",
-        "oversight",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G3.1", "G1.2"),
-        (400_000, 4_000_000),
-        (1, 3),
-        False,
-        0.6,
-    ),
-    Template(
-        "Border security and counter-IED capacity, {partner}",
-        "DoD/DSCA",
-        "CTPF",
-        "border_management",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G1.1", "G1.5"),
-        (3_000_000, 35_000_000),
-        (2, 3),
-        True,
-        0.4,
-    ),
-    Template(
-        "Customs and border protection training, {partner}",
-        "DHS/CBP",
-        "DHS-INTL",
-        "customs",
-        "build_capacity",
-        "national",
-        "33120",
-        ("G1.5", "G2.6"),
-        (200_000, 3_000_000),
-        (1, 3),
-        False,
-        0.6,
-        True,
-    ),
-    Template(
-        "Coast guard maritime law enforcement and search and rescue training, {partner}",
-        "DHS/USCG",
-        "DHS-INTL",
-        "border_management",
-        "build_capacity",
-        "national",
-        "15210",
-        ("G1.5", "G2.3"),
-        (200_000, 2_500_000),
-        (1, 3),
-        False,
-        0.4,
-        True,
-    ),
-    Template(
-        "Disaster response and civil emergency management, {partner}",
-        "DHS/FEMA",
-        "DHS-INTL",
-        "civil_emergency",
-        "build_capacity",
-        "national",
-        "74020",
-        ("G2.10", "G1.2"),
-        (200_000, 2_000_000),
-        (1, 3),
-        False,
-        0.3,
-    ),
-    Template(
-        "Economic crimes and anti-money-laundering advisory support, {partner}",
-        "Treasury/OTA",
-        "TREAS-OTA",
-        "oversight",
-        "build_capacity",
-        "national",
-        "15113",
-        ("G2.6", "G3.4"),
-        (300_000, 3_000_000),
-        (2, 4),
-        False,
-        0.5,
-    ),
-)
+TEMPLATES_FILE = Path(__file__).parent / "templates.csv"
 
-REGIONAL_TEMPLATES: tuple[Template, ...] = (
-    Template(
-        "Regional maritime security initiative, {partner}",
-        "State/PM",
-        "FMF",
-        "armed_forces",
-        "enable",
-        "regional",
-        "15210",
-        ("G4.2", "G1.5"),
-        (5_000_000, 60_000_000),
-        (3, 5),
-        True,
-    ),
-    Template(
-        "Standby force peacekeeping capacity, {partner}",
-        "State/PM",
-        "PKO",
-        "armed_forces",
-        "enable",
-        "regional",
-        "15230",
-        ("G4.1", "G2.9"),
-        (3_000_000, 30_000_000),
-        (2, 5),
-    ),
-    Template(
-        "Regional law enforcement information exchange, {partner}",
-        "State/INL",
-        "INCLE",
-        "police",
-        "enable",
-        "regional",
-        "15130",
-        ("G4.3", "G2.3"),
-        (1_000_000, 12_000_000),
-        (2, 4),
-    ),
-    Template(
-        "Regional counterterrorism exercises and expert exchanges, {partner}",
-        "DoD/DSCA",
-        "10USC333",
-        "armed_forces",
-        "engage",
-        "regional",
-        "15210",
-        ("G4.2", "G2.4"),
-        (2_000_000, 20_000_000),
-        (1, 3),
-    ),
-    Template(
-        "Cross-border counter-trafficking cooperation, {partner}",
-        "State/INL",
-        "INCLE",
-        "border_management",
-        "enable",
-        "regional",
-        "15210",
-        ("G2.6", "G1.5"),
-        (1_000_000, 10_000_000),
-        (2, 4),
-    ),
-)
+
+@lru_cache(maxsize=1)
+def templates() -> tuple[tuple[Template, ...], tuple[Template, ...]]:
+    """The program templates of ``templates.csv``: (single-country, regional)."""
+    single: list[Template] = []
+    regional: list[Template] = []
+    with TEMPLATES_FILE.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            t = Template(
+                title=row["title"],
+                agency=row["agency"],
+                account=row["account"],
+                institution_type=row["institution_type"],
+                purpose=row["purpose"],
+                level=row["level"],
+                dac_code=row["dac_code"],
+                objectives=tuple(row["objectives"].split("|")),
+                size=(int(row["size_min"]), int(row["size_max"])),
+                years=(int(row["years_min"]), int(row["years_max"])),
+                deliveries=row["deliveries"] == "true",
+                weight=float(row["weight"]),
+                developed_ok=row["developed_ok"] == "true",
+            )
+            (regional if row["scope"] == "regional" else single).append(t)
+    return tuple(single), tuple(regional)
+
+
 REGIONAL_PARTNERS = (
     "AU",
     "ECOWAS",
@@ -737,6 +321,7 @@ def _program(
 def generate(seed: int = 2013, catalog: Catalog | None = None) -> list[ProgramCreate]:
     """The demo programs for ``seed``: same seed, same programs."""
     catalog = catalog or get_catalog()
+    single_templates, regional_templates = templates()
     rng = random.Random(seed)
     partners = _partners(catalog)
     wealthy = {m for org in ("EU", "NATO") for m in catalog.region_members(org)}
@@ -766,10 +351,10 @@ def generate(seed: int = 2013, catalog: Catalog | None = None) -> list[ProgramCr
         name = catalog.countries[iso3].name
         engagement = rng.lognormvariate(0.0, 0.7)
         if iso3 in wealthy:
-            pool = [t for t in TEMPLATES if t.developed_ok]
+            pool = [t for t in single_templates if t.developed_ok]
             count = rng.randint(1, 4)
         else:
-            pool = list(TEMPLATES)
+            pool = list(single_templates)
             count = max(3, min(32, int(round(11.5 * engagement))))
         if iso3 in LANDLOCKED:
             pool = [t for t in pool if not t.maritime]
@@ -778,7 +363,7 @@ def generate(seed: int = 2013, catalog: Catalog | None = None) -> list[ProgramCr
             programs.append(_program(rng, t, name, [iso3], [], engagement))
     for code in REGIONAL_PARTNERS:
         region = catalog.regions[code]
-        for t in rng.sample(REGIONAL_TEMPLATES, rng.randint(2, 4)):
+        for t in rng.sample(regional_templates, rng.randint(2, 4)):
             programs.append(_program(rng, t, region.name, [], [code], 1.0))
     subregions: dict[str, list[str]] = {}
     for iso3 in partners:
@@ -792,7 +377,7 @@ def generate(seed: int = 2013, catalog: Catalog | None = None) -> list[ProgramCr
             group = sorted(rng.sample(members, min(len(members), rng.randint(2, 4))))
             names = [catalog.countries[g].name for g in group]
             label = ", ".join(names[:-1]) + " and " + names[-1]
-            fits = [t for t in REGIONAL_TEMPLATES if not (t.maritime and LANDLOCKED & set(group))]
+            fits = [t for t in regional_templates if not (t.maritime and LANDLOCKED & set(group))]
             t = rng.choice(fits)
             programs.append(_program(rng, t, label, group, [], 1.0))
     return programs
