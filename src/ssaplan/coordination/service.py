@@ -8,12 +8,12 @@ An activity is replaced whole by identifier, so re-importing a file updates it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy import Date, Dialect, Table, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ssaplan.coordination.models import (
@@ -121,10 +121,22 @@ class CoordinationService:
                 for child in rows:
                     child["activity_id"] = r.identifier
                 children[name].extend(rows)
-        self.session.execute(_table(DonorActivity).insert(), activities)
+        self._bulk_insert(DonorActivity, activities)
         for name, model in CHILD_TABLES:
             if children[name]:
-                self.session.execute(_table(model).insert(), children[name])
+                self._bulk_insert(model, children[name])
+
+    def _bulk_insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
+        """``INSERT`` many rows with one DB-API ``executemany``.
+
+        The Core ``insert()`` is compiled once per table and back end, and each column's
+        own bind processor (dates, booleans, JSON, UTC timestamps) is applied to the
+        values; this is what ``session.execute(insert(table), rows)`` does, without its
+        per-row bookkeeping, which dominated the cost of large IATI imports.
+        """
+        connection = self.session.connection()
+        plan = _insert_plan(_table(model), connection.dialect)
+        connection.exec_driver_sql(plan.sql, [plan.bind(row) for row in rows])
 
     def upsert_figures(self, rows: Iterable[dict[str, Any]]) -> FigureCounts:
         """Insert published figures, or update the amount of those already stored
@@ -273,6 +285,56 @@ class CoordinationService:
             limit=limit,
             offset=offset,
         )
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """A compiled ``INSERT`` for one table and back end, and how to bind a row to it."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # only columns that need one
+    positional: bool
+
+    def bind(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        get = row.get
+        values = [get(n) for n in self.names]
+        for i, process in self.processors:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+
+
+_PLANS: dict[tuple[str, str], _InsertPlan] = {}
+
+
+def _insert_plan(table: Table, dialect: Dialect) -> _InsertPlan:
+    key = (table.name, dialect.name)
+    plan = _PLANS.get(key)
+    if plan is None:
+        compiled = table.insert().compile(dialect=dialect)
+        positional = bool(compiled.positional)
+        names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
+        columns = {c.key: c for c in table.columns}
+        processors = tuple(
+            (i, process)
+            for i, n in enumerate(names)
+            if (process := _bind_processor(columns[n], dialect))
+        )
+        plan = _InsertPlan(str(compiled), names, processors, positional)
+        _PLANS[key] = plan
+    return plan
+
+
+def _bind_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    if dialect.name == "sqlite" and type(column.type) is Date:
+        # SQLAlchemy stores SQLite dates as "YYYY-MM-DD" (its DATE storage format), which
+        # is exactly date.isoformat(); the C method is several times faster per value.
+        return date.isoformat
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    return processor
 
 
 def _table(model: Any) -> Table:

@@ -70,6 +70,9 @@ def texts(el: etree._Element, lang: str | None) -> list[tuple[str | None, str]]:
     """Every (language, text) of an element: its ``<narrative>`` children (2.x), else
     its own text (1.x)."""
     out: list[tuple[str | None, str]] = []
+    if not len(el):  # no children at all (most 1.x text): skip the search for narratives
+        text = (el.text or "").strip()
+        return [(el.get(XML_LANG) or lang, text)] if text else out
     found = False
     for n in el.iterchildren("narrative"):
         found = True

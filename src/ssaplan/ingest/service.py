@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +33,13 @@ from ssaplan.ingest.foreign_assistance import read_foreign_assistance
 from ssaplan.ingest.iati import IatiFile
 from ssaplan.ingest.iati_activity import ActivityProblem, ActivityRecord
 from ssaplan.ingest.iati_portfolio import activity_to_program
+from ssaplan.ingest.importrun import (
+    ImportRun,
+    count_written,
+    is_file_level,
+    line_in,
+    short,
+)
 from ssaplan.ingest.mapping import get_mappings
 from ssaplan.ingest.programs_read import read_table, table_to_programs
 from ssaplan.portfolio.models import Program
@@ -43,45 +49,6 @@ from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 T = TypeVar("T")
 BATCH = 500  # activities per bulk write
-MAX_DETAILS = 200  # problems listed in one error; the count says how many more
-
-
-@dataclass
-class _Warnings:
-    """Notes that did not stop the import, counted per file and kind."""
-
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    first_line: dict[tuple[str, str], int] = field(default_factory=dict)
-
-    def add(self, source: str, message: str, line: int) -> None:
-        key = (source, message)
-        self.counts[key] += 1
-        self.first_line.setdefault(key, line)
-
-    def as_list(self) -> list[str]:
-        out = []
-        for (source, message), n in self.counts.items():
-            line = self.first_line[(source, message)]
-            times = f"{n} times, first" if n > 1 else "once,"
-            out.append(f"{source}: {message} ({times} at line {line})")
-        return out
-
-
-@dataclass
-class _Run:
-    """State of one import run across its files."""
-
-    skip_invalid: bool
-    seen: dict[str, tuple[str, int]] = field(default_factory=dict)
-    problems: list[Detail] = field(default_factory=list)
-    problem_count: int = 0
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    warnings: _Warnings = field(default_factory=_Warnings)
-
-    def fail(self, details: Sequence[Detail]) -> None:
-        self.problem_count += 1
-        room = MAX_DETAILS - len(self.problems)
-        self.problems.extend(details[: max(room, 0)])
 
 
 class IngestService:
@@ -126,7 +93,7 @@ class IngestService:
             except UnknownCode as exc:
                 raise Invalid("invalid fallback agency", [Detail(("agency",), str(exc))]) from None
         names = list(names) if names is not None else [p.name for p in paths]
-        run = _Run(skip_invalid)
+        run = ImportRun(skip_invalid)
         summary: dict[str, Any] = {
             "files": 0,
             "activities": 0,
@@ -150,14 +117,14 @@ class IngestService:
                         path, name, run, as_portfolio, fallback_agency, progress
                     )
             except Invalid as exc:
-                if not skip_invalid or not _is_file_level(exc):
+                if not skip_invalid or not is_file_level(exc):
                     raise
                 run.seen = seen_before or {}
                 first = exc.details[0] if exc.details else None
                 run.skipped.append(
                     {
                         "file": name,
-                        "line": _line_of(first.loc) if first else None,
+                        "line": line_in(first.loc) if first else None,
                         "identifier": None,
                         "reason": exc.one_line(),
                     }
@@ -199,7 +166,7 @@ class IngestService:
         require(self.actor, "data:import")
         require(self.actor, "program:write")
         name = name or path.name
-        run = _Run(skip_invalid)
+        run = ImportRun(skip_invalid)
         table = read_table(path, name)
         ids = {str(r.cells.get("id") or "").strip() for r in table.rows} - {""}
         drafts = table_to_programs(table, self.catalog, self._stored(ids))
@@ -208,7 +175,7 @@ class IngestService:
                 f"{name} cannot be imported as it is; nothing was saved", drafts.file_problems
             )
         for loc, identifier, details in drafts.rejected:
-            self._reject(run, name, identifier, _line_of(loc) or 0, details, loc)
+            self._reject(run, name, identifier, line_in(loc) or 0, details, loc)
         if run.problems:
             raise Invalid(
                 f"{len(drafts.rejected)} program(s) in {name} have problems; nothing was saved "
@@ -281,7 +248,7 @@ class IngestService:
         budget tables (as published figures); see :mod:`ssaplan.ingest.foreign_assistance`."""
         require(self.actor, "data:import")
         names = list(names) if names is not None else [p.name for p in paths]
-        run = _Run(skip_invalid)
+        run = ImportRun(skip_invalid)
         mappings = get_mappings()
         summary: dict[str, Any] = {
             "files": 0,
@@ -314,14 +281,14 @@ class IngestService:
                 run.skipped.append(
                     {
                         "file": name,
-                        "line": _line_of(result.file_problems[0].loc),
+                        "line": line_in(result.file_problems[0].loc),
                         "identifier": None,
-                        "reason": "; ".join(_short(d, None) for d in result.file_problems),
+                        "reason": "; ".join(short(d, None) for d in result.file_problems),
                     }
                 )
                 continue
             for loc, identifier, details in result.rejected:
-                self._reject(run, name, identifier, _line_of(loc) or 0, details, loc)
+                self._reject(run, name, identifier, line_in(loc) or 0, details, loc)
             if result.programs:
                 require(self.actor, "program:write")
             counts: Counter[str] = Counter()
@@ -391,7 +358,7 @@ class IngestService:
         self,
         path: Path,
         name: str,
-        run: _Run,
+        run: ImportRun,
         as_portfolio: bool,
         fallback_agency: str,
         progress: Callable[[int], None] | None,
@@ -419,7 +386,7 @@ class IngestService:
                     imported_at=imported_at,
                 )
             for r in pending:
-                _count(written, r)
+                count_written(written, r)
             pending = []
 
         def flush_programs() -> None:
@@ -427,7 +394,7 @@ class IngestService:
             if pending_programs and not run.problems:
                 done, counts = self._upsert_programs(pending_programs, run, name, "import:iati")
                 for r in done:
-                    _count(written, r)
+                    count_written(written, r)
                 portfolio.update(counts)
             pending_programs = []
 
@@ -513,7 +480,7 @@ class IngestService:
     def _upsert_programs(
         self,
         batch: Sequence[tuple[ProgramCreate, tuple[str | int, ...], T]],
-        run: _Run,
+        run: ImportRun,
         name: str,
         source: str,
     ) -> tuple[list[T], Counter[str]]:
@@ -538,7 +505,7 @@ class IngestService:
                 rejected = [b for b in pending if b[1] in bad] or pending
                 for item, loc, _payload in rejected:
                     details = [d for d in exc.details if d.loc[:width] == loc] or list(exc.details)
-                    self._reject(run, name, item.id, _line_of(loc) or 0, details, loc)
+                    self._reject(run, name, item.id, line_in(loc) or 0, details, loc)
                 if not run.skip_invalid:
                     return [], Counter()
                 pending = [b for b in pending if b not in rejected]
@@ -553,7 +520,7 @@ class IngestService:
 
     def _reject(
         self,
-        run: _Run,
+        run: ImportRun,
         name: str,
         identifier: str | None,
         line: int,
@@ -565,37 +532,11 @@ class IngestService:
                 "file": name,
                 "line": line,
                 "identifier": identifier,
-                "reason": "; ".join(_short(d, loc) for d in details),
+                "reason": "; ".join(short(d, loc) for d in details),
             }
             if loc is not None and len(loc) > 2 and not str(loc[1]).startswith("line "):
                 entry["sheet"] = loc[1]
-                entry["row"] = _line_of(loc)
+                entry["row"] = line_in(loc)
             run.skipped.append(entry)
         else:
             run.fail(details)
-
-
-def _count(counter: Counter[str], r: ActivityRecord) -> None:
-    counter["activities"] += 1
-    counter["transactions"] += len(r.transactions)
-    budgets = r.budget_count
-    counter["budgets"] += budgets
-    counter["planned_disbursements"] += len(r.budgets) - budgets
-
-
-def _short(detail: Detail, loc: tuple[str | int, ...] | None) -> str:
-    """A detail as one phrase without its file name: ``line 12, value: ...``."""
-    where = ", ".join(str(p) for p in detail.loc[1:])
-    return f"{where}: {detail.msg}" if where else detail.msg
-
-
-def _is_file_level(exc: Invalid) -> bool:
-    return exc.message.startswith("cannot import ")
-
-
-def _line_of(loc: tuple[str | int, ...]) -> int | None:
-    for part in loc:
-        if isinstance(part, str) and part.startswith("line "):
-            tail = part[5:]
-            return int(tail) if tail.isdigit() else None
-    return None
