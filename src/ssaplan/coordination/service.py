@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Date, Dialect, Table, delete, func, select, text
@@ -295,10 +296,13 @@ class _InsertPlan:
     names: tuple[str, ...]
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # only columns that need one
     positional: bool
+    pick: Callable[[dict[str, Any]], tuple[Any, ...]]  # the row's values, in column order
 
     def bind(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        get = row.get
-        values = [get(n) for n in self.names]
+        try:
+            values = list(self.pick(row))
+        except KeyError:  # a column the row leaves out: NULL
+            values = [row.get(n) for n in self.names]
         for i, process in self.processors:
             if values[i] is not None:
                 values[i] = process(values[i])
@@ -321,7 +325,8 @@ def _insert_plan(table: Table, dialect: Dialect) -> _InsertPlan:
             for i, n in enumerate(names)
             if (process := _bind_processor(columns[n], dialect))
         )
-        plan = _InsertPlan(str(compiled), names, processors, positional)
+        pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+        plan = _InsertPlan(str(compiled), names, processors, positional, pick)
         _PLANS[key] = plan
     return plan
 

@@ -48,6 +48,7 @@ from ssaplan.ingest.iati_xml import (
     percentage,
     required,
     texts,
+    twice,
     upper,
 )
 from ssaplan.reference.catalog import Catalog
@@ -405,19 +406,23 @@ class ActivityReader:
             "finance_type": None,
             "humanitarian": boolean(el.get("humanitarian")),
         }
-        value_el = None
+        value_el = type_el = date_el = None
         status_text = ""
-        seen: set[str] = set()
         for child in el:
             ctag = child.tag
             if ctag == "value":
-                once(child, seen, "a transaction has one amount")
+                if value_el is not None:
+                    twice(child, "a transaction has one amount")
                 value_el = child
             elif ctag == "transaction-type":
-                once(child, seen, "a transaction has one type")
+                if type_el is not None:
+                    twice(child, "a transaction has one type")
+                type_el = child
                 row["type"] = code_or_name(child, TRANSACTION_TYPES)
             elif ctag == "transaction-date":
-                once(child, seen, "a transaction has one date")
+                if date_el is not None:
+                    twice(child, "a transaction has one date")
+                date_el = child
                 row["transaction_date"] = date_attr(child, "iso-date", text_fallback=True)
             elif ctag == "provider-org":
                 row["provider_ref"] = attr(child, "ref")

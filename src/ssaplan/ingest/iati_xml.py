@@ -43,6 +43,11 @@ def once(el: etree._Element, seen: set[str], why: str) -> None:
     seen.add(tag)
 
 
+def twice(el: etree._Element, why: str) -> None:
+    """Refuse the second occurrence of an element that may appear once."""
+    raise FieldProblem(el, str(el.tag), f"<{el.tag}> appears twice: {why}")
+
+
 def required(el: etree._Element, name: str) -> str:
     value = attr(el, name)
     if value is None:
