@@ -181,3 +181,26 @@ def test_the_data_page_uploads_with_a_form(store: Store) -> None:
         "/data/import", data={"kind": "iati", "csrf": csrf.group(1)}, files=_files(("b.xml", bad))
     )
     assert r.status_code == 422 and "truncated file" in r.text
+
+
+def test_a_planner_may_not_import_other_agencies_programs(api: Api, store: Store) -> None:
+    rows = (
+        "id,title,agency,country,start,end,fiscal_year,planned\n"
+        "INL-1,Police training,State/INL,GHA,2025-10-01,2027-09-30,2026,100\n"
+        "DOD-1,Boats,DoD/DSCA,GHA,2025-10-01,2027-09-30,2026,200\n"
+    )
+    headers = api.login("inl", "planner", "State/INL")
+    before = db_state(store)
+    r = api.client.post(
+        "/api/import/programs", files=_files(("mixed.csv", rows.encode())), headers=headers
+    )
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["details"][0]["loc"] == ["mixed.csv", "line 3", "agency"]
+    assert db_state(store) == before
+    r = api.client.post(
+        "/api/import/programs?skip_invalid=true",
+        files=_files(("mixed.csv", rows.encode())),
+        headers=headers,
+    )
+    assert r.status_code == 200 and r.json()["created"] == 1
+    assert [s["identifier"] for s in r.json()["skipped"]] == ["DOD-1"]

@@ -139,6 +139,19 @@ def test_duplicate_identifiers_are_refused(store: Store, write: Write) -> None:
     expect_error(store, [write("dup.xml", text)], r"appears twice in this import", line=14)
 
 
+def test_duplicates_are_found_across_batches_and_files(store: Store, write: Write) -> None:
+    """Identifiers already written are looked up in the database, not kept in memory."""
+    many = [activity(f"XM-1-{i}") for i in range(520)] + [activity("XM-1-7")]
+    path = write("many.xml", iati_file(*many))
+    exc = expect_error(store, [path], r"appears twice in this import")
+    assert exc.details[0].msg.startswith("'XM-1-7' appears twice in this import (also at line ")
+    summary = import_iati(store, [path], skip_invalid=True)
+    assert summary["activities"] == 520 and len(summary["skipped"]) == 1
+    other = write("other.xml", iati_file(activity("XM-2-1"), activity("XM-1-3")))
+    exc = expect_error(store, [write("first.xml", iati_file(activity("XM-1-3"))), other], r"twice")
+    assert "of first.xml" in exc.details[0].msg
+
+
 def test_an_organisation_file_is_not_an_activity_file(store: Store, write: Write) -> None:
     org = '<?xml version="1.0"?>\n<iati-organisations version="2.03"></iati-organisations>\n'
     expect_error(store, [write("org.xml", org)], r"not an IATI activity file")

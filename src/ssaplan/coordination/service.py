@@ -91,6 +91,25 @@ class CoordinationService:
         if self.session.get_bind().dialect.name == "sqlite":
             self.session.execute(text("DELETE FROM donor_activities WHERE 1 = 0"))
 
+    def imported_in_run(
+        self, identifiers: Sequence[str], imported_at: datetime
+    ) -> dict[str, tuple[str, int]]:
+        """Those of ``identifiers`` already written by the import that stamps its rows
+        ``imported_at``, with the file and line they came from (duplicate detection
+        without holding every identifier of a large file in memory)."""
+        found: dict[str, tuple[str, int]] = {}
+        for start in range(0, len(identifiers), DELETE_CHUNK):
+            chunk = list(identifiers[start : start + DELETE_CHUNK])
+            rows = self.session.execute(
+                select(
+                    DonorActivity.identifier, DonorActivity.source_file, DonorActivity.source_line
+                ).where(
+                    DonorActivity.identifier.in_(chunk), DonorActivity.imported_at == imported_at
+                )
+            )
+            found.update((i, (f, line)) for i, f, line in rows)
+        return found
+
     def replace_activities(
         self,
         records: Sequence[ActivityRows],

@@ -28,6 +28,9 @@ MAX_USD = 10**12
 MAX_ORIGINAL = 10**15
 
 
+MAX_CACHED_RATES = 100_000
+
+
 class AmountError(ValueError):
     """An amount that cannot be accepted; the message says what and how to fix it."""
 
@@ -99,6 +102,8 @@ class UsdConverter:
         """U.S. dollars per unit of ``currency`` on ``on``; ``None`` without a rate."""
         key = (currency, on)
         if key not in self._rates:
+            if len(self._rates) >= MAX_CACHED_RATES:
+                self._rates.clear()  # keep memory flat on files with very many value dates
             if currency == "USD":
                 self._rates[key] = Decimal(1)
             elif not self.known(currency):

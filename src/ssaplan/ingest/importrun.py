@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ssaplan.core.errors import Detail, Invalid
+from ssaplan.core.store import utcnow
 from ssaplan.ingest.iati_activity import ActivityRecord
 
 MAX_DETAILS = 200  # problems listed in one error; the count says how many more
@@ -39,6 +41,7 @@ class ImportRun:
     """State of one import run across its files."""
 
     skip_invalid: bool
+    started: datetime = field(default_factory=utcnow)  # marks the rows this run writes
     seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     problems: list[Detail] = field(default_factory=list)
     problem_count: int = 0

@@ -369,8 +369,8 @@ class IngestService:
         written = Counter[str]()
         portfolio = Counter[str]()
         pending: list[ActivityRecord] = []
+        batch_seen: dict[str, tuple[str, int]] = {}
         pending_programs: list[tuple[ProgramCreate, tuple[str | int, ...], ActivityRecord]] = []
-        imported_at = utcnow()
         mappings = get_mappings() if as_portfolio else None
         fallbacks = 0
 
@@ -378,16 +378,26 @@ class IngestService:
             nonlocal pending
             if not pending:
                 return
-            if not run.problems:
+            earlier = self.coordination.imported_in_run(
+                [r.identifier for r in pending], run.started
+            )
+            for r in [r for r in pending if r.identifier in earlier]:
+                self._duplicate(run, name, r, earlier[r.identifier])
+                pending.remove(r)
+            if run.problems:
+                # Nothing more will be written: remember identifiers to report duplicates.
+                run.seen.update((r.identifier, (name, r.line)) for r in pending)
+            else:
                 self.coordination.replace_activities(
                     pending,
                     source_file=name,
                     version=reader.info.version or "unknown",
-                    imported_at=imported_at,
+                    imported_at=run.started,
                 )
             for r in pending:
                 count_written(written, r)
             pending = []
+            batch_seen.clear()
 
         def flush_programs() -> None:
             nonlocal pending_programs
@@ -404,31 +414,19 @@ class IngestService:
                 continue
             for message, line in result.warnings:
                 run.warnings.add(name, message, line)
-            previous = run.seen.get(result.identifier)
+            previous = run.seen.get(result.identifier) or batch_seen.get(result.identifier)
             if previous is not None:
-                where = f"line {previous[1]}" + (
-                    f" of {previous[0]}" if previous[0] != name else ""
-                )
-                self._reject(
-                    run,
-                    name,
-                    result.identifier,
-                    result.line,
-                    [
-                        Detail(
-                            (name, f"line {result.line}", "iati-identifier"),
-                            f"{result.identifier!r} appears twice in this import (also at "
-                            f"{where}): an identifier names one activity",
-                        )
-                    ],
-                )
+                self._duplicate(run, name, result, previous)
                 continue
-            run.seen[result.identifier] = (name, result.line)
             if mappings is None:
+                # Identifiers already written in this run are found in the database when
+                # the batch is flushed, so memory does not grow with the file.
+                batch_seen[result.identifier] = (name, result.line)
                 pending.append(result)
                 if len(pending) >= BATCH:
                     flush()
                 continue
+            run.seen[result.identifier] = (name, result.line)
             draft = activity_to_program(
                 result,
                 source=name,
@@ -476,6 +474,24 @@ class IngestService:
                 ),
             )
         return counts
+
+    def _duplicate(
+        self, run: ImportRun, name: str, result: ActivityRecord, previous: tuple[str, int]
+    ) -> None:
+        where = f"line {previous[1]}" + (f" of {previous[0]}" if previous[0] != name else "")
+        self._reject(
+            run,
+            name,
+            result.identifier,
+            result.line,
+            [
+                Detail(
+                    (name, f"line {result.line}", "iati-identifier"),
+                    f"{result.identifier!r} appears twice in this import (also at {where}): "
+                    "an identifier names one activity",
+                )
+            ],
+        )
 
     def _upsert_programs(
         self,
