@@ -46,6 +46,8 @@ class DonorActivityPublic(DonorActivitySummary):
 
 
 class DonorActivityList(BaseModel):
+    """A page of donor activities and how many match in all."""
+
     items: list[DonorActivitySummary]
     total: int
     limit: int
@@ -69,6 +71,8 @@ class FigurePublic(BaseModel):
 
 
 class FigureList(BaseModel):
+    """A page of published U.S. figures and how many match in all."""
+
     items: list[FigurePublic]
     total: int
     limit: int

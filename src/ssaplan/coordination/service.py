@@ -318,6 +318,7 @@ class _InsertPlan:
     pick: Callable[[dict[str, Any]], tuple[Any, ...]]  # the row's values, in column order
 
     def bind(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """The row's values as the driver takes them (tuple or dict), processed."""
         try:
             values = list(self.pick(row))
         except KeyError:  # a column the row leaves out: NULL

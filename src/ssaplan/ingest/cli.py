@@ -128,7 +128,7 @@ def import_foreign_assistance(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import U.S. foreign-assistance CSV: activity ledgers, country totals, CBJ tables."""
+    """Import foreign-assistance CSV: activity ledgers, country totals, CBJ budget tables."""
     from ssaplan.core.auth import Actor
     from ssaplan.ingest.service import IngestService
 

@@ -93,6 +93,7 @@ class UsdConverter:
         return currency in _converter().currencies
 
     def bounds(self, currency: str) -> tuple[date, date] | None:
+        """First and last day the table has rates for ``currency``."""
         if not self.known(currency):
             return None
         b = _converter().bounds[currency]

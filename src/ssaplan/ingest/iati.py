@@ -109,6 +109,7 @@ class IatiFile:
         self.progress = progress
 
     def activities(self) -> Iterator[ActivityRecord | ActivityProblem]:
+        """Each activity, in file order, as rows or as its problems."""
         source = self.info.source
         if not self.path.is_file():
             raise file_error(source, 0, "no such file", "file not found")
@@ -271,6 +272,7 @@ class _Counting:
         self.eof = False
 
     def read(self, size: int = -1) -> bytes:
+        """Read like the wrapped stream, counting bytes and lines."""
         data = self.raw.read(size)
         if data:
             self.newlines += data.count(b"\n")

@@ -92,6 +92,7 @@ class ActivityRecord:
 
     @property
     def budget_count(self) -> int:
+        """How many of the money rows are budgets (the rest: planned disbursements)."""
         return sum(1 for b in self.budgets if b["kind"] == "budget")
 
 
@@ -128,6 +129,7 @@ class ActivityReader:
 
     # -- entry point ------------------------------------------------------------
     def read(self, el: etree._Element) -> ActivityRecord | ActivityProblem:
+        """One ``<iati-activity>`` as rows, or every problem found in it."""
         line = line_of(el)
         problems: list[Detail] = []
         warnings: list[tuple[str, int]] = []

@@ -13,6 +13,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 class FieldProblem(Exception):  # noqa: N818 - a signal caught by the activity reader
+    """A problem with one element: where it is, what attribute, and the message."""
+
     def __init__(self, element: etree._Element, what: str, msg: str) -> None:
         super().__init__(msg)
         self.element = element
@@ -28,6 +30,7 @@ def line_of(el: etree._Element) -> int:
 
 
 def attr(el: etree._Element, name: str) -> str | None:
+    """An attribute, stripped; ``None`` when absent or blank."""
     value = el.get(name)
     if value is None:
         return None
@@ -49,6 +52,7 @@ def twice(el: etree._Element, why: str) -> None:
 
 
 def required(el: etree._Element, name: str) -> str:
+    """An attribute that must be there; :class:`FieldProblem` otherwise."""
     value = attr(el, name)
     if value is None:
         raise FieldProblem(el, name, f"<{el.tag}> has no {name}: add the {name} attribute")
@@ -56,11 +60,13 @@ def required(el: etree._Element, name: str) -> str:
 
 
 def upper(value: str | None) -> str | None:
+    """A code in upper case; ``None`` when blank."""
     value = (value or "").strip()
     return value.upper() or None
 
 
 def boolean(value: str | None) -> bool | None:
+    """An ``xsd:boolean`` (``1``/``true``/``0``/``false``); ``None`` otherwise."""
     if value is None:
         return None
     v = value.strip().lower()
@@ -92,6 +98,7 @@ def texts(el: etree._Element, lang: str | None) -> list[tuple[str | None, str]]:
 
 
 def first_text(el: etree._Element, lang: str | None) -> str:
+    """The text in ``lang`` if there is one, else the first text, else ``""``."""
     found = texts(el, lang)
     if not found:
         return ""
@@ -102,6 +109,7 @@ def first_text(el: etree._Element, lang: str | None) -> str:
 
 
 def code_or_name(el: etree._Element, names: dict[str, str]) -> str:
+    """The ``code`` attribute (or, in 1.x, the text) mapped through ``names``."""
     code = attr(el, "code")
     if code:
         return names.get(code.lower(), code)[:20]
@@ -110,10 +118,13 @@ def code_or_name(el: etree._Element, names: dict[str, str]) -> str:
 
 
 def parse_date(value: str) -> date:
+    """A ``YYYY-MM-DD`` date (a datetime's date part is enough)."""
     return date.fromisoformat(value[:10])
 
 
 def date_attr(el: etree._Element, name: str, *, text_fallback: bool = False) -> date | None:
+    """A date attribute (an error if malformed), or the element's text with
+    ``text_fallback`` (ignored if it is not a date: 1.x text is often a label)."""
     value = (el.get(name) or "").strip()
     if not value and text_fallback:
         text = (el.text or "").strip()
@@ -130,6 +141,7 @@ def date_attr(el: etree._Element, name: str, *, text_fallback: bool = False) -> 
 
 
 def percentage(el: etree._Element) -> float | None:
+    """The ``percentage`` attribute, 0-100; ``None`` when absent."""
     raw = (el.get("percentage") or "").strip()
     if not raw:
         return None

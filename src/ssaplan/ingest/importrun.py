@@ -23,11 +23,13 @@ class Warnings:
     first_line: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def add(self, source: str, message: str, line: int) -> None:
+        """Count one occurrence of ``message`` in ``source``."""
         key = (source, message)
         self.counts[key] += 1
         self.first_line.setdefault(key, line)
 
     def as_list(self) -> list[str]:
+        """One line per file and kind, with how often and where first."""
         out = []
         for (source, message), n in self.counts.items():
             line = self.first_line[(source, message)]
@@ -49,12 +51,14 @@ class ImportRun:
     warnings: Warnings = field(default_factory=Warnings)
 
     def fail(self, details: Sequence[Detail]) -> None:
+        """Record a refused record (its details, up to :data:`MAX_DETAILS` in all)."""
         self.problem_count += 1
         room = MAX_DETAILS - len(self.problems)
         self.problems.extend(details[: max(room, 0)])
 
 
 def count_written(counter: Counter[str], r: ActivityRecord) -> None:
+    """Add an activity and its transactions, budgets and planned disbursements."""
     counter["activities"] += 1
     counter["transactions"] += len(r.transactions)
     budgets = r.budget_count
@@ -69,10 +73,12 @@ def short(detail: Detail, loc: tuple[str | int, ...] | None) -> str:
 
 
 def is_file_level(exc: Invalid) -> bool:
+    """Whether an error concerns a whole file (it cannot be read at all)."""
     return exc.message.startswith("cannot import ")
 
 
 def line_in(loc: tuple[str | int, ...]) -> int | None:
+    """The line (or row) number in a location, if it has one."""
     for part in loc:
         if isinstance(part, str) and part.startswith("line "):
             tail = part[5:]

@@ -216,6 +216,7 @@ class ProgramDrafts:
 
     @property
     def problems(self) -> list[Detail]:
+        """Every problem: the file's and each rejected program's."""
         return self.file_problems + [d for _loc, _id, details in self.rejected for d in details]
 
 
