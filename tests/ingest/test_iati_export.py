@@ -16,7 +16,7 @@ from ssaplan.core.auth import Actor
 from ssaplan.core.errors import BadRequest
 from ssaplan.core.store import Store
 from ssaplan.ingest.exports import ExportService
-from ssaplan.ingest.iati_export import fy_bounds, shares
+from ssaplan.ingest.iati_export import fy_bounds, shares, xml_text
 from ssaplan.portfolio.models import BudgetLine, Program
 from ssaplan.reference.catalog import get_catalog
 from tests.conftest import OPERATOR, shared_data
@@ -121,3 +121,20 @@ def test_fiscal_years_and_shares() -> None:
     assert fy_bounds(2026) == (date(2025, 10, 1), date(2026, 9, 30))
     assert shares(3) == ["33.33", "33.33", "33.34"]
     assert shares(1) == ["100"]
+
+
+def test_control_characters_never_break_the_file(store: Store) -> None:
+    from ssaplan.portfolio.service import PortfolioService
+    from tests.factories import program
+
+    with store.transaction() as session:
+        PortfolioService(session, OPERATOR).create(
+            program(id="CTRL-1", title="Radios\x0c and boats", description="a\x01b")
+        )
+    data, summary = export(store)
+    root = etree.fromstring(data)
+    assert summary["activities"] == 1
+    assert root.findtext("iati-activity/title/narrative") == "Radios and boats"
+    assert xml_text("ok\tnew\nline") == "ok\tnew\nline"
+    with store.session() as session:
+        ExportService(session, OPERATOR).excel(io.BytesIO())  # the workbook copes too

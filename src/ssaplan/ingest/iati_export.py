@@ -26,6 +26,7 @@ Amounts are whole U.S. dollars (``default-currency="USD"``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -194,7 +195,16 @@ def _sub(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
 
 
 def _narrative(parent: etree._Element, text: str) -> None:
-    _sub(parent, "narrative").text = text
+    _sub(parent, "narrative").text = xml_text(text)
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the control characters XML 1.0 cannot carry (a pasted form
+    feed in a description would otherwise make the whole file unwritable)."""
+    return _NOT_XML.sub("", text)
 
 
 def _value(parent: etree._Element, amount: int, on: date) -> None:

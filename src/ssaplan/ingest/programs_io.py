@@ -223,8 +223,15 @@ def write_workbook(
 
 
 def _append(sheet: Any, row: int, values: list[Any]) -> None:
-    """Write one row; text is stored as text, never as a formula, whatever it starts with."""
+    """Write one row; text is stored as text, never as a formula, whatever it starts with.
+
+    Control characters that a workbook cannot hold (a pasted form feed) are dropped.
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     for column, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell = sheet.cell(row=row, column=column, value=value)
         if isinstance(value, str):
             cell.data_type = "s"
