@@ -68,3 +68,15 @@ def test_migrate_is_idempotent(store: Store) -> None:
     migrate(store)
     migrate(store)
     require_current_schema(store)
+
+
+def test_a_savepoint_inside_a_failed_transaction_commits_nothing(store: Store) -> None:
+    """All-or-nothing holds with nested savepoints too (pysqlite's implicit BEGIN broke it)."""
+    from ssaplan.core.models import AppSetting
+
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        with session.begin_nested():
+            session.add(AppSetting(key="nested", value="written in a savepoint"))
+        raise RuntimeError("the outer work failed after the savepoint was released")
+    with store.session() as session:
+        assert session.get(AppSetting, "nested") is None

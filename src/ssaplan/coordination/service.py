@@ -14,7 +14,7 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Date, Dialect, Table, delete, func, select, text
+from sqlalchemy import Date, Dialect, Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from ssaplan.coordination.models import (
@@ -81,15 +81,12 @@ class CoordinationService:
 
     # -- writes -------------------------------------------------------------------
     def begin_write(self) -> None:
-        """Make sure the transaction has really begun before the first savepoint.
+        """Check the actor may import before any write of this import begins.
 
-        Python's sqlite3 driver (3.11) opens a transaction lazily, at the first data
-        change; a SAVEPOINT issued before that becomes the outermost transaction and its
-        RELEASE commits for good. A no-op DELETE opens the transaction the usual way.
+        (Savepoints inside the import's transaction are safe on SQLite too: the store
+        opens real transactions, see ``ssaplan.core.store``.)
         """
         require(self.actor, "data:import")
-        if self.session.get_bind().dialect.name == "sqlite":
-            self.session.execute(text("DELETE FROM donor_activities WHERE 1 = 0"))
 
     def imported_in_run(
         self, identifiers: Sequence[str], imported_at: datetime

@@ -78,11 +78,22 @@ def normalize_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # pysqlite opens transactions implicitly, only before a data change; a SAVEPOINT
+    # issued first becomes the outermost transaction and its RELEASE commits for good.
+    # Autocommit at the driver plus an explicit BEGIN (below) gives real transactions.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    # WAL lets readers (the web app) go on while a writer (an import) works; it is a
+    # property of the file, set outside any transaction (a no-op for in-memory databases).
+    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -98,10 +109,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        if parsed.database and parsed.database != ":memory:":
-            # WAL lets readers (the web app) go on while a writer (an import) works.
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
