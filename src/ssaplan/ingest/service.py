@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ssaplan.coordination.service import CoordinationService
@@ -42,9 +41,8 @@ from ssaplan.ingest.importrun import (
 )
 from ssaplan.ingest.mapping import get_mappings
 from ssaplan.ingest.programs_read import read_table, table_to_programs
-from ssaplan.portfolio.models import Program
 from ssaplan.portfolio.schemas import ProgramCreate, ProgramPublic
-from ssaplan.portfolio.service import PortfolioService, to_public
+from ssaplan.portfolio.service import PortfolioService
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 T = TypeVar("T")
@@ -224,15 +222,8 @@ class IngestService:
         return summary
 
     def _stored(self, ids: set[str]) -> dict[str, ProgramPublic]:
-        """The stored programs among ``ids`` (a read the portfolio service does not offer
-        in bulk; it mirrors the read inside ``PortfolioService.upsert_many``)."""
-        found: dict[str, ProgramPublic] = {}
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            for p in self.session.execute(select(Program).where(Program.id.in_(chunk))).scalars():
-                found[p.id] = to_public(p)
-        return found
+        """The stored programs among ``ids``."""
+        return PortfolioService(self.session, self.actor, self.catalog).get_many(ids)
 
     # -- U.S. foreign-assistance CSV -------------------------------------------------
     def import_foreign_assistance(

@@ -7,7 +7,7 @@ record with the program before and after, inside the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -61,6 +61,11 @@ class PortfolioService:
     # -- reads ------------------------------------------------------------------
     def get(self, program_id: str) -> ProgramPublic:
         return to_public(self._load(program_id))
+
+    def get_many(self, program_ids: Iterable[str]) -> dict[str, ProgramPublic]:
+        """The stored programs among ``program_ids``, by id (unknown ids are left out)."""
+        require(self.actor, "read")
+        return {pid: to_public(p) for pid, p in self._load_many(program_ids).items()}
 
     def list_programs(
         self,
@@ -380,12 +385,7 @@ class PortfolioService:
                 f"{len(problems)} problem(s) in the programs given; nothing was saved", problems
             )
 
-        existing: dict[str, Program] = {}
-        given = [i.id for i in items if i.id is not None]
-        for chunk_start in range(0, len(given), 500):
-            chunk = given[chunk_start : chunk_start + 500]
-            for p in self.session.execute(select(Program).where(Program.id.in_(chunk))).scalars():
-                existing[p.id] = p
+        existing = self._load_many(i.id for i in items if i.id is not None)
         if create_only and existing:
             first = next(iter(existing))
             raise Conflict(f"program {first!r} already exists: update it with its version instead")
@@ -466,6 +466,16 @@ class PortfolioService:
         return UpsertReport(tuple(created), tuple(updated), tuple(unchanged))
 
     # -- internals ----------------------------------------------------------------
+    def _load_many(self, program_ids: Iterable[str]) -> dict[str, Program]:
+        """Programs by id, read in chunks so huge imports stay under parameter limits."""
+        wanted = sorted(set(program_ids))
+        found: dict[str, Program] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for p in self.session.execute(select(Program).where(Program.id.in_(chunk))).scalars():
+                found[p.id] = p
+        return found
+
     def _load(self, program_id: str, lock: bool = False) -> Program:
         require(self.actor, "read")
         stmt = select(Program).where(Program.id == program_id)
