@@ -78,7 +78,7 @@ def test_every_problem_is_reported_and_nothing_is_written(store: Store) -> None:
     with store.transaction() as session, pytest.raises(Invalid) as info:
         PortfolioService(session, ADMIN).create(bad)
     fields = {d.loc[1] for d in info.value.details}
-    assert {"agency", "account", "countries", "dac_code", "objectives", "budget"} <= fields
+    assert {"agency", "account", "countries", "dac_code", "objectives", "budget", "end"} <= fields
     assert (_count(store, Program), _count(store, AuditRecord)) == before
 
 

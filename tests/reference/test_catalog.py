@@ -133,6 +133,12 @@ def test_unknown_codes_suggest_close_matches() -> None:
     assert "INCLE" in info.value.suggestions
 
 
+def test_far_fetched_names_get_no_suggestion() -> None:
+    with pytest.raises(UnknownCode) as info:
+        get_catalog().resolve("country", "Narnia")
+    assert info.value.suggestions == ()
+
+
 def test_an_alias_may_not_name_two_countries(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)

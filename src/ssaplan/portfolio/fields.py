@@ -154,6 +154,9 @@ def resolve_fields(
         if status not in STATUSES:
             problems.append(Detail((*loc, "status"), f"must be one of {', '.join(STATUSES)}"))
         out["status"] = status
+    start, end = out.get("start"), out.get("end")
+    if start is not None and end is not None and end < start:
+        problems.append(Detail((*loc, "end"), f"end ({end}) is before start ({start})"))
     if out.get("budget") is not None:
         years = [b.fiscal_year for b in out["budget"]]
         for i, fy in enumerate(years):

@@ -227,7 +227,8 @@ class Catalog:
                 return found
         if kind == "dac_code" and key.isdigit() and len(key) == 3:
             raise UnknownCode(kind, value, [f"a 5-digit code of category {key}, e.g. {key}10"])
-        close = difflib.get_close_matches(key, list(self._index[kind]), n=3, cutoff=0.75)
+        # 0.8: close enough for typos ("Nigera", "INCL"), not for look-alikes ("Narnia").
+        close = difflib.get_close_matches(key, list(self._index[kind]), n=3, cutoff=0.8)
         suggestions = sorted({self._index[kind][c] for c in close})
         raise UnknownCode(kind, value, suggestions)
 
