@@ -361,14 +361,14 @@ class PolicyService:
                 Judgment.iso3 == iso3, Judgment.year == year, Judgment.measure == measure
             )
         ).scalar_one_or_none()
-        before = _judgment(row) if row is not None else None
+        before = judgment_record(row) if row is not None else None
         if row is None:
             row = Judgment(iso3=iso3, year=year, measure=measure)
             self.session.add(row)
         row.value, row.rationale = float(value), rationale.strip()
         row.assessed_by, row.assessed_at = self.actor.username, utcnow()
         self.session.flush()
-        after = _judgment(row)
+        after = judgment_record(row)
         audit.record(
             self.session,
             audit.Entry(
@@ -400,7 +400,7 @@ class PolicyService:
             stmt = stmt.where(Judgment.year <= last_year)
         if measures is not None:
             stmt = stmt.where(Judgment.measure.in_(sorted(set(measures))))
-        return [_judgment(j) for j in self.session.execute(stmt).scalars()]
+        return [judgment_record(j) for j in self.session.execute(stmt).scalars()]
 
     def counts(self) -> dict[str, int]:
         """How many policy inputs are set (for pages that explain an empty priority)."""
@@ -414,7 +414,8 @@ class PolicyService:
         }
 
 
-def _judgment(j: Judgment) -> dict[str, Any]:
+def judgment_record(j: Judgment) -> dict[str, Any]:
+    """An assessor judgment as plain values (for the API, the audit trail and run inputs)."""
     return {
         "iso3": j.iso3,
         "year": j.year,

@@ -21,7 +21,7 @@ from ssaplan.assessment.engine import Panel, latest_in_window
 from ssaplan.assessment.framework import Framework, FrameworkRow
 from ssaplan.assessment.indicators.service import IndicatorService
 from ssaplan.assessment.models import Assessment, AssessmentCountry, Judgment
-from ssaplan.assessment.policy import PolicyService, leaf_objectives
+from ssaplan.assessment.policy import PolicyService, judgment_record, leaf_objectives
 from ssaplan.assessment.run import (
     METHOD,
     AssessmentRun,
@@ -152,18 +152,8 @@ class AssessmentService:
             .where(Judgment.measure.in_(sorted(measures)), Judgment.year.between(first, last))
             .order_by(Judgment.id)
         ).scalars()
-        return [
-            {
-                "iso3": j.iso3,
-                "year": j.year,
-                "measure": j.measure,
-                "value": j.value,
-                "rationale": j.rationale,
-                "assessed_by": j.assessed_by,
-                "assessed_at": j.assessed_at.isoformat(),
-            }
-            for j in rows
-        ]
+        # Run inputs are stored as JSON: the timestamp as ISO text.
+        return [audit.jsonable(judgment_record(j)) for j in rows]
 
     def _money(
         self, first_fy: int, last_fy: int
