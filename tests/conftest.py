@@ -156,6 +156,39 @@ def sqlite_demo(templates: Templates, tmp_path: Path) -> Iterator[Store]:
 OPERATOR = Actor("test-operator", "admin")
 
 
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``ssaplan ARGS`` in process: (exit code, stdout, stderr)."""
+    from ssaplan.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def web_login(client: Any, username: str, password: str) -> None:
+    """Log a test client in through the login form, as a browser does."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text)
+    assert token
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "login_token": token.group(1),
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
 @pytest.fixture
 def api(store: Store) -> Any:
     """An API client on a fresh database (both back ends) that logs users in on demand."""

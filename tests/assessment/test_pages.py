@@ -9,23 +9,7 @@ from fastapi.testclient import TestClient
 
 from ssaplan.core.store import Store
 from ssaplan.web.app import create_app
-
-
-def login(client: TestClient, username: str, password: str) -> None:
-    page = client.get("/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text)
-    assert token
-    r = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password,
-            "login_token": token.group(1),
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
+from tests.conftest import web_login as login
 
 
 @pytest.fixture

@@ -9,22 +9,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ssaplan.cli import main
 from ssaplan.core.store import Store
+from tests.conftest import run_cli as run
 from tests.conftest import shared_data
 from tests.ingest.conftest import activity, db_state, iati_file, xml_counts
 
 IATI_SUMMARY_KEYS = {"files", "activities", "transactions", "budgets", "versions", "skipped"}
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

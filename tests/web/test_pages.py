@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ssaplan.core.store import Store
 from ssaplan.portfolio.models import BudgetLine, Program
 from ssaplan.web.app import create_app
+from tests.conftest import web_login as _login
 
 # The only routes anyone may reach without logging in.
 PUBLIC = {
@@ -37,23 +38,6 @@ def all_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
 
 def _fill(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "x", path)
-
-
-def _login(client: TestClient, username: str, password: str) -> None:
-    page = client.get("/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text)
-    assert token
-    r = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password,
-            "login_token": token.group(1),
-            "next": "/",
-        },
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
 
 
 @pytest.fixture
