@@ -86,7 +86,7 @@ def _service(fw: Any, values: np.ndarray, draws: int) -> float:
     from ssaplan.assessment.run import Settings
     from ssaplan.assessment.service import AssessmentService
     from ssaplan.bootstrap import initialize
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
     from ssaplan.core.store import Store
     from ssaplan.reference.catalog import get_catalog
 

@@ -83,7 +83,7 @@ def _child(kind: str, path: str, db: str | None) -> dict[str, Any]:
                 del parent[0]
         return {"seconds": time.perf_counter() - started}
     assert db is not None
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
     from ssaplan.core.store import Store
     from ssaplan.ingest.service import IngestService
 

@@ -12,20 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import click
 import typer.main
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 100
 
 
-def _commands(
-    cmd: Any, ctx: click.Context, path: list[str]
-) -> Iterator[tuple[list[str], Any, click.Context]]:
+def _commands(cmd: Any, ctx: Any, path: list[str]) -> Iterator[tuple[list[str], Any, Any]]:
     yield path, cmd, ctx
-    for name in sorted(getattr(cmd, "commands", {}) or {}):
-        sub = cmd.commands[name]
-        sub_ctx = click.Context(
+    if not hasattr(cmd, "list_commands"):
+        return
+    for name in sorted(cmd.list_commands(ctx)):  # groups load their commands on demand
+        sub = cmd.get_command(ctx, name)
+        sub_ctx = typer.Context(
             sub, info_name=name, parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH
         )
         yield from _commands(sub, sub_ctx, [*path, name])
@@ -35,7 +34,7 @@ def cli_markdown() -> str:
     from ssaplan.cli import app
 
     root = typer.main.get_command(app)
-    ctx = click.Context(root, info_name="ssaplan", terminal_width=WIDTH, max_content_width=WIDTH)
+    ctx = typer.Context(root, info_name="ssaplan", terminal_width=WIDTH, max_content_width=WIDTH)
     out = [
         "# ssaplan command line",
         "",
@@ -69,9 +68,9 @@ def _permission(dependant: Any) -> str:
 def api_markdown() -> str:
     import tempfile
 
+    from ssaplan.app import create_app
     from ssaplan.bootstrap import initialize
     from ssaplan.core.store import Store
-    from ssaplan.web.app import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{tmp}/docs.db")
@@ -100,15 +99,33 @@ def api_markdown() -> str:
         "# ssaplan routes",
         "",
         "Generated from the code by `scripts/gen_docs.py`; do not edit by hand.",
-        "Permissions are default-deny; the roles that hold each permission are in",
-        "`ssaplan.core.auth.PERMISSIONS` (viewer: read; planner: read, program:write, data:import,",
-        "data:export; analyst: read, analysis:run, data:export; admin: all).",
+        "Permissions are default-deny: each domain declares its actions and the roles that",
+        "hold them (`Domain.actions` in its `domain.py`); a scoped action is granted only",
+        "within the scope of the role assignment (an agency, a bureau, a country).",
+        "",
+        *_permission_table(),
         "",
         "| kind | method | path | permission | what |",
         "|---|---|---|---|---|",
     ]
     out += [f"| {k} | {m} | `{p}` | {perm} | {what} |" for k, p, m, perm, what in rows]
     return "\n".join(out) + "\n"
+
+
+def _permission_table() -> list[str]:
+    from ssaplan import domains
+
+    roles = [r.name for d in domains.domains() for r in d.roles]
+    out = [
+        "| action | domain | " + " | ".join(roles) + " | scoped | what |",
+        "|---|---|" + "---|" * len(roles) + "---|---|",
+    ]
+    for d in domains.domains():
+        for a in d.actions:
+            marks = " | ".join("yes" if r in a.roles else "" for r in roles)
+            scoped = "yes" if a.scoped else ""
+            out.append(f"| `{a.name}` | {d.name} | {marks} | {scoped} | {a.description} |")
+    return out
 
 
 def main() -> int:

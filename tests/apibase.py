@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 import pytest
 from fastapi.testclient import TestClient
 
+from ssaplan.app import create_app
 from ssaplan.core.store import Store
-from ssaplan.web.app import create_app
 from tests.conftest import make_user
 
 

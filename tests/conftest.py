@@ -18,10 +18,15 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from ssaplan import domains
 from ssaplan.bootstrap import initialize
-from ssaplan.core.auth import Actor
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store, normalize_url
 from ssaplan.core.users import add_user
+
+# The house is assembled once per test process, as the app and the CLI do at start-up.
+domains.install()
+domains.import_models()
 
 PG_ADMIN = os.environ.get("SSAPLAN_TEST_PG")
 IN_CI = os.environ.get("CI") == "true"
@@ -136,6 +141,28 @@ def store(request: pytest.FixtureRequest, templates: Templates, tmp_path: Path) 
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
+def blank_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A database with no schema at all (for migration tests), both back ends."""
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'blank.db'}")
+        yield store
+        store.dispose()
+        return
+    if not PG_ADMIN:
+        if IN_CI:
+            pytest.fail("SSAPLAN_TEST_PG is not set; CI must test PostgreSQL")
+        pytest.skip("no PostgreSQL (run `make test`, which starts one)")
+    name = f"b_{uuid.uuid4().hex[:12]}"
+    _pg_admin_exec(f'CREATE DATABASE "{name}"')
+    store = Store(_pg_url(name))
+    try:
+        yield store
+    finally:
+        store.dispose()
+        _pg_admin_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def demo_store(
     request: pytest.FixtureRequest, templates: Templates, tmp_path: Path
 ) -> Iterator[Store]:
@@ -226,7 +253,7 @@ def live_server() -> Iterator[Any]:
 
     import uvicorn
 
-    from ssaplan.web.app import create_app
+    from ssaplan.app import create_app
 
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 

@@ -116,7 +116,9 @@ def test_user_add_and_list(demo_db: str, capsys: pytest.CaptureFixture[str]) -> 
         "full_name": "",
         "agency": "DHS",
         "role": "analyst",
+        "roles": [{"role": "analyst", "scope_kind": "all", "scope": ""}],
         "active": True,
+        "version": 1,
     }
     code, _, err = run(
         capsys, "--db", demo_db, "user", "add", "erin", "--password", "a-long-password"
@@ -169,10 +171,10 @@ def test_every_command_takes_db_and_json(capsys: pytest.CaptureFixture[str]) -> 
     root = typer.main.get_command(app)
 
     def leaves(cmd, path):  # type: ignore[no-untyped-def]
-        subs = getattr(cmd, "commands", None)
-        if subs is not None:
-            for name, sub in subs.items():
-                yield from leaves(sub, [*path, name])
+        if hasattr(cmd, "list_commands"):  # a group: its commands load on demand
+            ctx = typer.Context(cmd)
+            for name in cmd.list_commands(ctx):
+                yield from leaves(cmd.get_command(ctx, name), [*path, name])
         else:
             yield path, cmd
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ssaplan.core.auth import Actor, local_secret
+from ssaplan import domains
+from ssaplan.core.auth import local_secret
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store, current_revisions, migrate
 from ssaplan.reference.catalog import get_catalog
 from ssaplan.reference.service import SyncReport, sync
@@ -21,6 +23,7 @@ def initialize(store: Store, actor: Actor | None = None) -> InitReport:
 
     Safe to run again: it only applies what is missing or changed.
     """
+    domains.install()
     migrate(store)
     with store.transaction() as session:
         report = sync(session, actor or Actor.operator(), get_catalog())

@@ -1,4 +1,4 @@
-"""The ``ssaplan`` command: one sub-command group per domain.
+"""The ``ssaplan`` command: set-up commands here, then every domain's from the registry.
 
 See :mod:`ssaplan.clikit` for the contract every command keeps (``--db``, ``--json``,
 exit codes).
@@ -6,48 +6,75 @@ exit codes).
 
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 from typing import Annotated, Any
 
-import pydantic
-import sqlalchemy.exc
 import typer
+from typer.core import TyperGroup
 
-from ssaplan import __version__
+from ssaplan import __version__, domains
 from ssaplan.clikit import CliState, DbOpt, JsonOpt, db_url, emit, info, open_store, state
-from ssaplan.core.errors import BadRequest, Detail, Invalid, SsaplanError
-from ssaplan.ingest.cli import export_app, import_app
-from ssaplan.reference.catalog import ReferenceDataError
+from ssaplan.core.errors import BadRequest, Conflict, Detail, Invalid, SsaplanError
+from ssaplan.core.spec import load
+
+
+class DomainGroup(TyperGroup):
+    """The root group: its own commands plus every domain's, each imported only when used.
+
+    A domain's command or group mounts at its declared path (``Command.path``); a
+    command declared under another domain's group (``("import", "indicators")``) is
+    added to that group when the group is loaded.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        own = set(super().list_commands(ctx))
+        return sorted(own | {c.path[0] for c in domains.commands()})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if found is None:
+            found = _mount(cmd_name)
+            if found is not None:
+                self.add_command(found, cmd_name)
+        return found
+
+
+def _click(target: str, name: str) -> Any:
+    """The click command of a declared target: a Typer group, or one command function."""
+    obj = load(target)
+    if isinstance(obj, typer.Typer):
+        obj.rich_markup_mode = None  # plain help everywhere, as the root's
+        return typer.main.get_group(obj)
+    single = typer.Typer(
+        add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
+    )
+    single.command(name)(obj)
+    return typer.main.get_command(single)
+
+
+def _mount(name: str) -> Any:
+    """The click command for top-level ``name`` with every command declared under it."""
+    entries = [c for c in domains.commands() if c.path[0] == name]
+    heads = [c for c in entries if len(c.path) == 1]
+    if not heads:
+        return None
+    command = _click(heads[0].target, name)
+    for extra in entries:
+        if len(extra.path) == 2 and isinstance(command, TyperGroup):
+            command.add_command(_click(extra.target, extra.path[1]), extra.path[1])
+    return command
+
 
 app = typer.Typer(
     name="ssaplan",
+    cls=DomainGroup,
     help="Plan, allocate, monitor and evaluate security sector assistance.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
-programs_app = typer.Typer(help="The shared portfolio of programs.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
-reference_app = typer.Typer(
-    help="Reference data: taxonomy, countries, accounts.", no_args_is_help=True
-)
-app.add_typer(user_app, name="user")
-app.add_typer(programs_app, name="programs")
-app.add_typer(audit_app, name="audit")
-app.add_typer(reference_app, name="reference")
-app.add_typer(import_app, name="import")
-app.add_typer(export_app, name="export")
-
-# Domains register their own commands here, each at its own marker.
-# [ingest commands]
-# [assessment commands]
-from ssaplan.assessment.cli import register as _register_assessment  # noqa: E402
-
-_register_assessment(app, import_app)
 
 
 def _version(value: bool) -> None:
@@ -149,261 +176,13 @@ def serve(
     os.environ["SSAPLAN_DB"] = db_url(st)
     info(f"ssaplan serving {db_url(st)} at http://{host}:{port}  (Ctrl-C stops)")
     uvicorn.run(
-        "ssaplan.web.app:app_from_environment",
+        "ssaplan.app:app_from_environment",
         factory=True,
         host=host,
         port=port,
         workers=workers,
         log_level="warning",
     )
-
-
-# -- users -------------------------------------------------------------------------
-@user_app.command("add")
-def user_add(
-    ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="login name (lowercase)")],
-    role: Annotated[str, typer.Option(help="viewer, planner, analyst or admin")] = "viewer",
-    agency: Annotated[
-        str, typer.Option(help="agency id or name, e.g. State, DoD, USAID")
-    ] = "State",
-    full_name: Annotated[str, typer.Option(help="the person's name")] = "",
-    password: Annotated[
-        str | None,
-        typer.Option(help="password (else $SSAPLAN_PASSWORD, else asked for)", show_default=False),
-    ] = None,
-    db: DbOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Add a user who can log in to the workbench and the API."""
-    from ssaplan.core.auth import Actor
-    from ssaplan.core.users import add_user, public
-
-    st = state(ctx, db, as_json)
-    secret = password or os.environ.get("SSAPLAN_PASSWORD")
-    if not secret:
-        if not sys.stdin.isatty():
-            raise SsaplanError(
-                "no password given: use --password, $SSAPLAN_PASSWORD, or a terminal"
-            )
-        secret = getpass.getpass(f"password for {username}: ")
-    store = open_store(st)
-    with store.transaction() as session:
-        user = add_user(
-            session,
-            Actor.operator(),
-            username=username,
-            password=secret,
-            role=role,
-            agency=agency,
-            full_name=full_name,
-        )
-        data = public(user)
-    emit(st, data, lambda: info(f"added {data['username']} ({data['role']}, {data['agency']})"))
-
-
-@user_app.command("list")
-def user_list(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """List users."""
-    from ssaplan.core.auth import Actor
-    from ssaplan.core.users import list_users, public
-
-    st = state(ctx, db, as_json)
-    with open_store(st).session() as session:
-        users = [public(u) for u in list_users(session, Actor.operator())]
-
-    def human() -> None:
-        for u in users:
-            sys.stdout.write(
-                f"{u['username']:<20} {u['role']:<8} {u['agency']:<10} {u['full_name']}\n"
-            )
-
-    emit(st, {"users": users}, human)
-
-
-# -- programs ----------------------------------------------------------------------
-@programs_app.command("list")
-def programs_list(
-    ctx: typer.Context,
-    country: Annotated[str | None, typer.Option(help="partner country (ISO3 or name)")] = None,
-    region: Annotated[
-        str | None, typer.Option(help="bureau, combatant command, UN region or organization")
-    ] = None,
-    agency: Annotated[str | None, typer.Option(help="agency (with its bureaus)")] = None,
-    account: Annotated[str | None, typer.Option(help="funding account, e.g. FMF")] = None,
-    fiscal_year: Annotated[
-        int | None, typer.Option("--fiscal-year", "--fy", help="has a budget line in this FY")
-    ] = None,
-    status: Annotated[str | None, typer.Option(help="pipeline status")] = None,
-    objective: Annotated[str | None, typer.Option(help="objective or goal id, e.g. G1.1")] = None,
-    q: Annotated[str | None, typer.Option(help="words in id, title or description")] = None,
-    sort: Annotated[
-        str,
-        typer.Option(
-            help="id, title, start, end, status, agency, account, planned, ... (- for descending)"
-        ),
-    ] = "id",
-    limit: Annotated[int | None, typer.Option(help="at most this many (default: all)")] = None,
-    offset: Annotated[int, typer.Option(help="skip this many")] = 0,
-    db: DbOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """List programs of the shared portfolio, filtered."""
-    from ssaplan.core.auth import Actor
-    from ssaplan.portfolio.filters import ProgramFilter
-    from ssaplan.portfolio.service import PortfolioService
-
-    st = state(ctx, db, as_json)
-    flt = ProgramFilter(
-        country=country,
-        region=region,
-        agency=agency,
-        account=account,
-        fiscal_year=fiscal_year,
-        status=status,
-        objective=objective,
-        q=q,
-    )
-    with open_store(st).session() as session:
-        page = PortfolioService(session, Actor.operator()).list_programs(
-            flt, limit=limit, offset=offset, sort=sort
-        )
-
-    def human() -> None:
-        widths = (28, 52, 14, 10, 12, 12, 16)
-        rows = [("id", "title", "agency", "account", "partners", "status", "planned $")]
-        rows += [
-            (
-                p.id,
-                p.title,
-                p.agency,
-                p.account or "",
-                ",".join(p.countries + p.regions),
-                p.status,
-                f"{p.totals.planned:,}",
-            )
-            for p in page.items
-        ]
-        for row in rows:
-            cells = [_fit(c, w) for c, w in zip(row, widths, strict=True)]
-            sys.stdout.write("  ".join(cells[:-1]) + "  " + cells[-1].rjust(widths[-1]) + "\n")
-        info(
-            f"{len(page.items)} of {page.total} programs; planned ${page.totals.planned:,}, "
-            f"obligated ${page.totals.obligated:,}, disbursed ${page.totals.disbursed:,}"
-        )
-
-    emit(st, page.model_dump(mode="json"), human)
-
-
-@programs_app.command("show")
-def programs_show(
-    ctx: typer.Context,
-    program_id: Annotated[str, typer.Argument(metavar="ID", help="program id")],
-    db: DbOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Show one program with its budget and deliveries."""
-    from ssaplan.core.auth import Actor
-    from ssaplan.portfolio.service import PortfolioService
-
-    st = state(ctx, db, as_json)
-    with open_store(st).session() as session:
-        p = PortfolioService(session, Actor.operator()).get(program_id)
-
-    def human() -> None:
-        out = [
-            f"{p.id}  {p.title}",
-            f"  status {p.status} · {p.agency} · {p.account or 'no account'} · marking {p.marking}",
-            f"  partners {', '.join(p.countries + p.regions)} · {p.start} to {p.end}",
-            f"  institution {p.institution_type or '-'} · level {p.level or '-'}"
-            f" · purpose {p.purpose or '-'}"
-            f" · objectives {', '.join(p.objectives) or '-'} · DAC {p.dac_code or '-'}",
-        ]
-        if p.description:
-            out.append(f"  {p.description}")
-        out.append("  FY      planned $     obligated $     disbursed $")
-        for b in p.budget:
-            out.append(f"  {b.fiscal_year}  {b.planned:>13,} {b.obligated:>15,} {b.disbursed:>15,}")
-        for m in p.milestones:
-            out.append(
-                f"  delivery {m.name}: requested {m.requested_on or '-'}, "
-                f"approved {m.approved_on or '-'}, "
-                f"obligated {m.obligated_on or '-'}, delivered {m.delivered_on or '-'}"
-            )
-        sys.stdout.write("\n".join(out) + "\n")
-
-    emit(st, p.model_dump(mode="json"), human)
-
-
-def _fit(text: str, width: int) -> str:
-    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
-
-
-# -- audit ------------------------------------------------------------------------
-@audit_app.command("verify")
-def audit_verify(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Check the audit trail's hash chain end to end; exit 1 if it was tampered with."""
-    from ssaplan.core.audit import verify
-
-    st = state(ctx, db, as_json)
-    with open_store(st).session() as session:
-        result = verify(session)
-    data = {
-        "ok": result.ok,
-        "records": result.records,
-        "first_bad_id": result.first_bad_id,
-        "reason": result.reason,
-    }
-    if not result.ok:
-        emit(st, data, lambda: None)
-        where = f" at record {result.first_bad_id}" if result.first_bad_id else ""
-        raise SsaplanError(f"audit trail is not intact{where}: {result.reason}")
-    emit(st, data, lambda: info(f"audit trail intact: {result.records} records"))
-
-
-# -- reference ----------------------------------------------------------------------
-REFERENCE_KINDS = (
-    "institution_type",
-    "level",
-    "purpose",
-    "country",
-    "region",
-    "agency",
-    "account",
-    "objective",
-    "dac_code",
-    "marking",
-)
-
-
-@reference_app.command("list")
-def reference_list(
-    ctx: typer.Context,
-    kind: Annotated[str, typer.Argument(help=", ".join(REFERENCE_KINDS))],
-    db: DbOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """List one kind of reference data (from the shipped files)."""
-    from dataclasses import asdict
-
-    from ssaplan.reference.catalog import get_catalog
-
-    st = state(ctx, db, as_json)
-    key = kind.strip().lower().replace("-", "_").rstrip("s")
-    if key == "countrie":
-        key = "country"
-    if key not in REFERENCE_KINDS:
-        raise SsaplanError(
-            f"unknown reference kind {kind!r}: use one of {', '.join(REFERENCE_KINDS)}"
-        )
-    table = get_catalog().table(key)  # type: ignore[arg-type]
-    items: list[dict[str, Any]] = [asdict(v) for v in table.values()]  # type: ignore[call-overload]
-
-    def human() -> None:
-        for ident, item in table.items():
-            sys.stdout.write(f"{ident:<12} {getattr(item, 'name', '')}\n")
-
-    emit(st, {"kind": key, "items": items}, human)
 
 
 def _fail(args: list[str], exc: SsaplanError) -> None:
@@ -419,13 +198,27 @@ def main(argv: list[str] | None = None) -> None:
     Typer (standalone mode) answers bad usage with exit 2; our own errors become one
     line on stderr and exit 1 (plus the error envelope on stdout with ``--json``).
     """
+    import pydantic
+    import sqlalchemy.exc
+
+    from ssaplan.reference.catalog import ReferenceDataError
+
     args = sys.argv[1:] if argv is None else argv
+    domains.install()
     try:
         app(args=args, prog_name="ssaplan")
     except SsaplanError as exc:
         _fail(args, exc)
     except ReferenceDataError as exc:
         _fail(args, BadRequest(str(exc)))
+    except sqlalchemy.exc.IntegrityError as exc:
+        _fail(
+            args,
+            Conflict(
+                "the change conflicts with one made at the same time (or an existing record); "
+                f"nothing was saved: {str(exc.orig).strip().splitlines()[0]}"
+            ),
+        )
     except pydantic.ValidationError as exc:
         _fail(
             args,

@@ -15,9 +15,9 @@ from ssaplan.assessment.indicators.countries import CountryMatcher
 from ssaplan.assessment.indicators.reader import parse_indicator_bytes, read_indicator_file
 from ssaplan.assessment.indicators.service import IndicatorService
 from ssaplan.assessment.models import IndicatorObservation
-from ssaplan.core.auth import Actor
 from ssaplan.core.errors import BadRequest, Forbidden, Invalid
 from ssaplan.core.models import AuditRecord
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from tests.assessment.conftest import INDICATORS, SMALL_TIDY
 from tests.conftest import OPERATOR, shared_data

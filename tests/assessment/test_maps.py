@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ssaplan.web.maps import (
+from ssaplan.ui.maps import (
     NO_DATA,
     PALETTE,
     bin_of,

@@ -7,8 +7,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from ssaplan.app import create_app
 from ssaplan.core.store import Store
-from ssaplan.web.app import create_app
 from tests.conftest import web_login as login
 
 

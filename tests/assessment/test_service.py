@@ -18,8 +18,8 @@ from ssaplan.assessment.policy import PolicyService
 from ssaplan.assessment.run import Settings
 from ssaplan.assessment.service import AssessmentService
 from ssaplan.core.audit import verify
-from ssaplan.core.auth import Actor
 from ssaplan.core.errors import BadRequest, Forbidden, Invalid, NotFound
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from ssaplan.portfolio.schemas import BudgetLineIn, ProgramCreate
 from ssaplan.portfolio.service import PortfolioService

@@ -6,8 +6,8 @@ import pytest
 from lxml import etree
 
 from ssaplan.coordination.service import CoordinationService
-from ssaplan.core.auth import Actor
 from ssaplan.core.errors import Forbidden, NotFound
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from tests.conftest import shared_data
 from tests.ingest.conftest import import_iati

@@ -1,20 +1,13 @@
-"""Passwords, roles and the default-deny permission table."""
+"""Passwords, users and logins."""
 
 from __future__ import annotations
 
 import pytest
 
-from ssaplan.core.auth import (
-    PERMISSIONS,
-    Actor,
-    agency_scope,
-    can,
-    hash_password,
-    require,
-    verify_password,
-)
+from ssaplan.core.auth import hash_password, verify_password
 from ssaplan.core.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from ssaplan.core.models import User
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from ssaplan.core.users import add_user, authenticate
 from tests.conftest import OPERATOR
@@ -26,40 +19,6 @@ def test_passwords_are_hashed_and_checked() -> None:
     assert verify_password(digest, "correct horse battery")
     assert not verify_password(digest, "wrong horse battery")
     assert not verify_password("not-a-hash", "anything")
-
-
-@pytest.mark.parametrize(
-    ("role", "allowed", "denied"),
-    [
-        ("viewer", {"read"}, {"program:write", "analysis:run", "user:manage"}),
-        ("planner", {"read", "program:write", "data:import"}, {"analysis:run", "user:manage"}),
-        ("analyst", {"read", "analysis:run"}, {"program:write", "user:manage"}),
-        ("admin", {"read", "program:write", "analysis:run", "user:manage"}, set()),
-    ],
-)
-def test_roles_grant_exactly_their_permissions(
-    role: str, allowed: set[str], denied: set[str]
-) -> None:
-    actor = Actor("u", role, "State")
-    assert all(can(actor, a) for a in allowed)
-    assert not any(can(actor, a) for a in denied)
-
-
-def test_unknown_role_and_unknown_action_are_denied() -> None:
-    assert not can(Actor("u", "superuser", "State"), "read")
-    assert not can(Actor("u", "admin", "State"), "launch:missiles")
-    with pytest.raises(Forbidden):
-        require(Actor("u", "", "State"), "read")
-    assert all(isinstance(p, frozenset) for p in PERMISSIONS.values())
-
-
-def test_planner_scope_is_their_agency_with_its_bureaus() -> None:
-    scope = agency_scope(Actor("p", "planner", "State"))
-    assert scope is not None
-    assert {"State", "State/INL", "State/PM"} <= scope
-    assert "DoD" not in scope and "DoD/DSCA" not in scope
-    assert agency_scope(Actor("a", "admin", "DoD")) is None
-    assert agency_scope(Actor("v", "viewer", "State")) == frozenset()
 
 
 def test_add_user_reports_every_problem_at_once(store: Store) -> None:

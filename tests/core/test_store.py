@@ -9,7 +9,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import ssaplan.models  # noqa: F401  (every table on Base.metadata)
 from ssaplan.core.errors import BadRequest
 from ssaplan.core.store import (
     Base,

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from ssaplan.app import create_app
 from ssaplan.core.store import Store
-from ssaplan.web.app import create_app
 from tests.apibase import Api
 from tests.conftest import PASSWORD, make_user, shared_data
 from tests.ingest.conftest import activity, db_state, iati_file, xml_counts

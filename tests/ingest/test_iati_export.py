@@ -12,11 +12,11 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from ssaplan.core.auth import Actor
 from ssaplan.core.errors import BadRequest
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from ssaplan.ingest.exports import ExportService
-from ssaplan.ingest.iati_export import fy_bounds, shares, xml_text
+from ssaplan.ingest.iati_export import fy_bounds, xml_text
 from ssaplan.portfolio.models import BudgetLine, Program
 from ssaplan.reference.catalog import get_catalog
 from tests.conftest import OPERATOR, shared_data
@@ -44,19 +44,21 @@ def test_the_demo_portfolio_validates_against_the_203_schema(demo_store: Store) 
     with demo_store.session() as session:
         by_marking = Counter(session.execute(select(Program.marking)).scalars())
         lines = session.execute(select(BudgetLine)).scalars().all()
-        releasable_ids = set(
+        releasable = dict(
             session.execute(
-                select(Program.id).where(Program.marking.in_([m for m, r in markings.items() if r]))
-            ).scalars()
+                select(Program.id, Program.code).where(
+                    Program.marking.in_([m for m, r in markings.items() if r])
+                )
+            ).all()
         )
     withheld = sum(n for m, n in by_marking.items() if not markings[m])
     assert withheld > 0
     assert summary["withheld"] == withheld
     assert summary["activities"] == len(root) == sum(by_marking.values()) - withheld
     identifiers = {a.findtext("iati-identifier") for a in root}
-    assert identifiers == {f"US-USAGOV-{pid}" for pid in releasable_ids}
+    assert identifiers == {f"US-USAGOV-{code}" for code in releasable.values()}
 
-    releasable_lines = [b for b in lines if b.program_id in releasable_ids]
+    releasable_lines = [b for b in lines if b.program_id in releasable]
     assert (
         summary["budgets"]
         == len(root.findall("iati-activity/budget"))
@@ -117,10 +119,54 @@ def test_export_then_import_as_portfolio_round_trips_the_money(
     assert imported["transactions"] == summary["transactions"]
 
 
-def test_fiscal_years_and_shares() -> None:
+def test_fiscal_years() -> None:
     assert fy_bounds(2026) == (date(2025, 10, 1), date(2026, 9, 30))
-    assert shares(3) == ["33.33", "33.33", "33.34"]
-    assert shares(1) == ["100"]
+
+
+def test_recipient_percentages_are_the_partner_shares_and_years_sum_accounts(
+    store: Store,
+) -> None:
+    from ssaplan.portfolio.schemas import BudgetLineIn
+    from ssaplan.portfolio.service import PortfolioService
+    from tests.factories import program
+
+    with store.transaction() as session:
+        service = PortfolioService(session, OPERATOR)
+        service.create(
+            program(
+                id="SHARE-1",
+                countries=["KEN", "UGA", "TZA"],
+                account="FMF",
+                budget=[
+                    BudgetLineIn(fiscal_year=2026, planned=1_000_000),
+                    BudgetLineIn(fiscal_year=2026, account="IMET", planned=250_000),
+                ],
+            )
+        )
+        service.create(
+            program(
+                id="SHARE-2",
+                countries=["KEN", "UGA"],
+                shares={"KEN": 7500, "UGA": 2500},
+            )
+        )
+    data, _summary = export(store)
+    root = etree.fromstring(data)
+    pct = {
+        a.findtext("iati-identifier"): [
+            (c.get("code"), c.get("percentage")) for c in a.findall("recipient-country")
+        ]
+        for a in root
+    }
+    equal = next(v for k, v in pct.items() if k.endswith("SHARE-1"))
+    assert sorted(p for _c, p in equal) == ["33.33", "33.33", "33.34"]
+    assert sum(float(p) for _c, p in equal) == 100.0
+    set_shares = next(v for k, v in pct.items() if k.endswith("SHARE-2"))
+    assert sorted(set_shares) == [("KE", "75"), ("UG", "25")]
+    one = next(a for a in root if a.findtext("iati-identifier").endswith("SHARE-1"))
+    budgets = one.findall("budget")
+    assert len(budgets) == 1  # FY2026's two accounts, reported as one year
+    assert budgets[0].findtext("value") == "1250000"
 
 
 def test_control_characters_never_break_the_file(store: Store) -> None:

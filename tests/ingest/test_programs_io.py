@@ -42,7 +42,7 @@ def import_file(store: Store, path: Path, **options: Any) -> dict[str, Any]:
 
 def versions(store: Store) -> dict[str, int]:
     with store.session() as session:
-        return {pid: v for pid, v in session.execute(select(Program.id, Program.version))}
+        return {pid: v for pid, v in session.execute(select(Program.code, Program.version))}
 
 
 @pytest.mark.parametrize("kind", ["excel", "csv"])
@@ -79,7 +79,7 @@ def test_the_workbook_carries_everything_and_offers_drop_downs(
     assert not validations["F2"].showErrorMessage  # countries: several values allowed
     with sqlite_demo.session() as session:
         regional = session.execute(
-            select(Program.id).where(~Program.countries.any()).limit(1)
+            select(Program.code).where(~Program.countries.any()).limit(1)
         ).scalar_one()
     rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0] == regional]
     assert rows and rows[0][PROGRAM_COLUMNS.index("region")]  # regions travel too
@@ -218,7 +218,7 @@ def test_a_new_program_without_id_gets_one(store: Store, tmp_path: Path) -> None
     summary = import_file(store, path)
     assert summary["created"] == 1
     with store.session() as session:
-        ids = list(session.execute(select(Program.id)).scalars())
+        ids = list(session.execute(select(Program.code)).scalars())
     assert ids == ["STATE-NGA-2026-0001"]
 
 

@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from ssaplan.core.auth import Actor
 from ssaplan.core.errors import Conflict, Forbidden, Invalid, NotFound, StaleVersion
 from ssaplan.core.models import AuditRecord
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from ssaplan.portfolio.filters import ProgramFilter
 from ssaplan.portfolio.models import BudgetLine, Program, ProgramCountry

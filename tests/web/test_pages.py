@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from ssaplan.app import create_app
 from ssaplan.core.store import Store
 from ssaplan.portfolio.models import BudgetLine, Program
-from ssaplan.web.app import create_app
 from tests.conftest import web_login as _login
 
 # The only routes anyone may reach without logging in.
@@ -128,7 +128,7 @@ def test_planner_moves_a_program_and_the_history_shows_it(app: FastAPI, sqlite_d
     with sqlite_demo.session() as session:
         pid = (
             session.execute(
-                select(Program.id).where(
+                select(Program.code).where(
                     Program.agency_id == "State/PM", Program.status == "proposed"
                 )
             )

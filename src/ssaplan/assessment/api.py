@@ -24,13 +24,13 @@ from ssaplan.assessment.schemas import (
     TierIn,
 )
 from ssaplan.assessment.service import AssessmentService
-from ssaplan.core.auth import Actor
 from ssaplan.core.deps import Reader, StoreDep, requires, unit_of_work
 from ssaplan.core.errors import BadRequest, Detail, Invalid, NotFound
+from ssaplan.core.permissions import Actor
 
 router = APIRouter(prefix="/api", tags=["assessment"])
 Analyst = Annotated[Actor, Depends(requires("analysis:run"))]
-PolicyAdmin = Annotated[Actor, Depends(requires("reference:manage"))]
+PolicyAdmin = Annotated[Actor, Depends(requires("assessment:policy"))]
 Importer = Annotated[Actor, Depends(requires("data:import"))]
 MAX_UPLOAD = 200 * 1024 * 1024
 

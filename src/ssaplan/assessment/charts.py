@@ -1,4 +1,4 @@
-"""Assessment charts as inline SVG (like :mod:`ssaplan.web.charts`): the priority x
+"""Assessment charts as inline SVG (like :mod:`ssaplan.ui.charts`): the priority x
 propensity scatter, score bars and rank intervals. Every mark carries its numbers as a
 ``<title>`` tooltip, so the charts read without colour and without JavaScript.
 """

@@ -12,12 +12,6 @@ import typer
 from ssaplan.clikit import DbOpt, JsonOpt, emit, info, open_store, state
 
 
-def register(app: typer.Typer, import_app: typer.Typer) -> None:
-    """Add ``assess`` to the root command and ``indicators`` to ``ssaplan import``."""
-    app.command("assess")(assess)
-    import_app.command("indicators")(import_indicators)
-
-
 def _files(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
@@ -49,7 +43,7 @@ def import_indicators(
     """Import partner indicator tables; nothing is written if any cell is malformed."""
     from ssaplan.assessment.indicators.reader import read_indicator_file
     from ssaplan.assessment.indicators.service import IndicatorService
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
 
     st = state(ctx, db, as_json)
     paths = _files(files)
@@ -141,7 +135,7 @@ def assess(
     from ssaplan.assessment.framework import Framework
     from ssaplan.assessment.run import Settings
     from ssaplan.assessment.service import AssessmentService
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
 
     st = state(ctx, db, as_json)
     store = open_store(st)

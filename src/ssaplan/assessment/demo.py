@@ -23,7 +23,8 @@ from ssaplan.assessment.models import Assessment
 from ssaplan.assessment.policy import PolicyService, leaf_objectives
 from ssaplan.assessment.run import Settings
 from ssaplan.assessment.service import AssessmentService
-from ssaplan.core.auth import Actor
+from ssaplan.core.permissions import Actor
+from ssaplan.core.spec import DemoContext
 from ssaplan.core.store import Store
 from ssaplan.reference.catalog import Catalog, get_catalog
 
@@ -152,3 +153,9 @@ def load_demo_assessment(store: Store, *, seed: int = 2013) -> dict[str, Any]:
         "year": DEMO_YEAR,
         "illustrative": True,
     }
+
+
+def load(ctx: DemoContext) -> dict[str, Any]:
+    """The assessment's demo step (after the portfolio: its measures read the money)."""
+    ctx.log("adding illustrative indicators and the demo assessment...")
+    return {"assessment": load_demo_assessment(ctx.store, seed=ctx.seed)}

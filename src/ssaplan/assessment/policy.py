@@ -29,8 +29,8 @@ from ssaplan.assessment.models import (
     PriorityTier,
 )
 from ssaplan.core import audit
-from ssaplan.core.auth import Actor, require
 from ssaplan.core.errors import Detail, Invalid, NotFound
+from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import utcnow
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
@@ -137,7 +137,7 @@ class PolicyService:
     def save_framework(self, fw: Framework, *, description: str = "") -> Framework:
         """Store ``fw`` as the next version of its name (admins only). Saving the same
         content as the latest version changes nothing and returns that version."""
-        require(self.actor, "reference:manage")
+        require(self.actor, "assessment:policy")
         if not FRAMEWORK_NAME.match(fw.name):
             raise Invalid(
                 "invalid framework name",
@@ -200,7 +200,7 @@ class PolicyService:
 
     def set_importance(self, values: Mapping[str, float]) -> dict[str, float]:
         """Set the importance of objectives (admins only); returns all importances."""
-        require(self.actor, "reference:manage")
+        require(self.actor, "assessment:policy")
         problems: list[Detail] = []
         clean: dict[str, float] = {}
         leaves = set(leaf_objectives(self.catalog))
@@ -262,7 +262,7 @@ class PolicyService:
 
     def set_tier(self, code: str, tier: int | None, rationale: str = "") -> dict[str, Any] | None:
         """Set (or, with None, clear) a country's priority tier (admins only)."""
-        require(self.actor, "reference:manage")
+        require(self.actor, "assessment:policy")
         iso3 = self.country(code)
         if tier is not None and tier not in TIERS:
             raise Invalid("invalid tier", [Detail(("tier",), "must be 1 (highest) to 4 (lowest)")])
@@ -299,7 +299,7 @@ class PolicyService:
 
     def set_relevance(self, code: str, values: Mapping[str, int]) -> dict[str, int]:
         """Replace a country's relevance to the objectives (0-3; absent means 0)."""
-        require(self.actor, "reference:manage")
+        require(self.actor, "assessment:policy")
         iso3 = self.country(code)
         problems: list[Detail] = []
         clean: dict[str, int] = {}

@@ -31,9 +31,9 @@ from ssaplan.assessment.run import (
     validate_settings,
 )
 from ssaplan.core import audit
-from ssaplan.core.auth import Actor, require
 from ssaplan.core.errors import BadRequest, Detail, Invalid, NotFound
-from ssaplan.portfolio.models import BudgetLine, ProgramCountry
+from ssaplan.core.permissions import Actor, require
+from ssaplan.portfolio.money import partner_money
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 ROLLUP_KINDS = ("bureau", "combatant_command", "organization")
@@ -160,45 +160,26 @@ class AssessmentService:
     ) -> tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray]:
         """Planned, obligated and disbursed dollars by country and fiscal year.
 
-        A program with several partner countries is split equally among them, so the
-        countries' money adds up to the portfolio's (regional programs without a partner
-        country are not counted for any country).
+        From the portfolio's money by partner (``ssaplan.portfolio.money``): a program's
+        money splits among its partners by their shares, to the dollar, so the countries'
+        money adds up to the portfolio's. A regional partner's share (a region or
+        organization as a whole) is not counted for any one country.
         """
         fys = list(range(first_fy, last_fy + 1))
-        lines = self.session.execute(
-            select(
-                BudgetLine.program_id,
-                BudgetLine.fiscal_year,
-                BudgetLine.planned,
-                BudgetLine.obligated,
-                BudgetLine.disbursed,
-            ).where(BudgetLine.fiscal_year.between(first_fy, last_fy))
-        ).all()
-        partners: dict[str, list[str]] = {}
-        for pid, iso3 in self.session.execute(
-            select(ProgramCountry.program_id, ProgramCountry.iso3).where(
-                ProgramCountry.program_id.in_(
-                    select(BudgetLine.program_id).where(
-                        BudgetLine.fiscal_year.between(first_fy, last_fy)
-                    )
-                )
-            )
-        ):
-            partners.setdefault(pid, []).append(iso3)
-        countries = sorted({c for cs in partners.values() for c in cs})
+        rows = [
+            r
+            for r in partner_money(self.session, self.catalog, first_fy=first_fy, last_fy=last_fy)
+            if r.kind == "country" and r.partner
+        ]
+        countries = sorted({r.partner for r in rows})
         row = {c: i for i, c in enumerate(countries)}
         shape = (len(countries), len(fys))
         planned, obligated, disbursed = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-        for pid, fy, p, o, d in lines:
-            cs = partners.get(pid)
-            if not cs:
-                continue
-            share = 1.0 / len(cs)
-            j = fy - first_fy
-            for c in cs:
-                planned[row[c], j] += p * share
-                obligated[row[c], j] += o * share
-                disbursed[row[c], j] += d * share
+        for r in rows:
+            i, j = row[r.partner], r.fiscal_year - first_fy
+            planned[i, j] += r.money.planned
+            obligated[i, j] += r.money.obligated
+            disbursed[i, j] += r.money.disbursed
         return countries, fys, planned, obligated, disbursed
 
     # -- saving and reading ------------------------------------------------------------

@@ -6,7 +6,6 @@ admins set priority tiers there.
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -17,22 +16,16 @@ from ssaplan.assessment.analyses import QUADRANTS
 from ssaplan.assessment.policy import PolicyService
 from ssaplan.assessment.run import Settings
 from ssaplan.assessment.service import AssessmentService
-from ssaplan.core.auth import Actor, can
-from ssaplan.core.deps import StoreDep, requires, unit_of_work
-from ssaplan.core.errors import Forbidden
+from ssaplan.core.deps import FormCsrf, StoreDep, requires, unit_of_work
+from ssaplan.core.permissions import Actor, can
 from ssaplan.reference.catalog import get_catalog
-from ssaplan.web.maps import choropleth, frame
-from ssaplan.web.templating import csrf_for, render
+from ssaplan.ui.maps import choropleth, frame
+from ssaplan.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
 WebReader = Annotated[Actor, Depends(requires("read"))]
 IdQuery = Annotated[int | None, Query(alias="id", ge=1)]
 SORTS = ("rank", "priority", "completeness", "name", "p_top")
-
-
-def _check_form(request: Request, csrf: str) -> None:
-    if not hmac.compare_digest(csrf_for(request), csrf):
-        raise Forbidden("missing or wrong form token; reload the page and try again")
 
 
 def _assessment(service: AssessmentService, assessment_id: int | None) -> dict[str, Any] | None:
@@ -46,7 +39,7 @@ def _context(actor: Actor, a: dict[str, Any] | None, page: str) -> dict[str, Any
         "page": page,
         "id_query": f"?id={a['id']}" if a else "",
         "can_run": can(actor, "analysis:run"),
-        "can_manage": can(actor, "reference:manage"),
+        "can_manage": can(actor, "assessment:policy"),
         "quadrant_names": QUADRANTS,
     }
 
@@ -95,7 +88,7 @@ def assessment_page(
     return render(request, "assessment/index.html", ctx)
 
 
-@router.post("/assessment/run")
+@router.post("/assessment/run", dependencies=[FormCsrf])
 def run_submit(
     request: Request,
     store: StoreDep,
@@ -103,10 +96,8 @@ def run_submit(
     year: Annotated[str, Form()] = "",
     draws: Annotated[int, Form(ge=0, le=200_000)] = 10_000,
     note: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Run the default method under the current default framework and save it."""
-    _check_form(request, csrf)
     with unit_of_work(store) as session:
         service = AssessmentService(session, actor)
         run = service.run(
@@ -210,7 +201,7 @@ def country_page(
     return render(request, "assessment/country.html", ctx)
 
 
-@router.post("/assessment/countries/{code}/judgment")
+@router.post("/assessment/countries/{code}/judgment", dependencies=[FormCsrf])
 def judgment_submit(
     request: Request,
     code: str,
@@ -220,27 +211,23 @@ def judgment_submit(
     year: Annotated[int, Form(ge=1900, le=2100)],
     value: Annotated[float, Form()],
     rationale: Annotated[str, Form(max_length=8000)] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Record an assessor judgment from the country page (used by the next run)."""
-    _check_form(request, csrf)
     with unit_of_work(store) as session:
         saved = PolicyService(session, actor).set_judgment(code, year, measure, value, rationale)
     return RedirectResponse(f"/assessment/countries/{saved['iso3']}#judgments", status_code=303)
 
 
-@router.post("/assessment/countries/{code}/tier")
+@router.post("/assessment/countries/{code}/tier", dependencies=[FormCsrf])
 def tier_submit(
     request: Request,
     code: str,
     store: StoreDep,
-    actor: Annotated[Actor, Depends(requires("reference:manage"))],
+    actor: Annotated[Actor, Depends(requires("assessment:policy"))],
     tier: Annotated[str, Form()] = "",
     rationale: Annotated[str, Form(max_length=4000)] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Set or clear a country's priority tier from its page (admins)."""
-    _check_form(request, csrf)
     with unit_of_work(store) as session:
         policy = PolicyService(session, actor)
         policy.set_tier(code, int(tier) if tier.strip().isdigit() else None, rationale)

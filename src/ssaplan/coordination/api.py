@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 
 from ssaplan.coordination.schemas import DonorActivityList, DonorActivityPublic, FigureList
 from ssaplan.coordination.service import CoordinationService
-from ssaplan.core.auth import Actor
 from ssaplan.core.deps import StoreDep, requires
+from ssaplan.core.permissions import Actor
 
 router = APIRouter(prefix="/api", tags=["coordination"])
 Reader = Annotated[Actor, Depends(requires("read"))]

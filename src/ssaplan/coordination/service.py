@@ -34,8 +34,8 @@ from ssaplan.coordination.schemas import (
     FigureList,
     FigurePublic,
 )
-from ssaplan.core.auth import Actor, require
 from ssaplan.core.errors import NotFound
+from ssaplan.core.permissions import Actor, require
 
 # Identifiers per DELETE ... IN (...): far below every back end's parameter limit.
 DELETE_CHUNK = 500

@@ -4,6 +4,15 @@ Services call :func:`record` inside the write's own transaction, so the record a
 the change commit together or not at all. Records form a SHA-256 hash chain; the
 single :class:`~ssaplan.core.models.AuditHead` row is locked while appending, so
 concurrent writers on PostgreSQL still produce one linear chain.
+
+The head lock is taken as late as possible: :func:`record` only queues the entry on
+the session, and the queue is appended to the chain just before the transaction
+commits. A long import therefore holds the head for the length of its commit, not of
+its whole run, and other writers are not stalled behind it. Entries queued inside a
+savepoint that rolls back are dropped with it.
+
+``entity_ref`` names the record's stable identity (``program:42``) where the
+human-readable ``entity_id`` can change (a renamed program); history follows it.
 """
 
 from __future__ import annotations
@@ -16,8 +25,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ssaplan.core.models import AuditHead, AuditRecord
 from ssaplan.core.store import utcnow
@@ -36,6 +45,7 @@ class Entry:
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     summary: str = ""
+    entity_ref: str | None = None
 
 
 def jsonable(value: Any) -> Any:
@@ -53,18 +63,21 @@ def jsonable(value: Any) -> Any:
 
 
 def _digest(prev_hash: str, at: datetime, e: Entry) -> str:
+    fields: dict[str, Any] = {
+        "prev": prev_hash,
+        "at": at.isoformat(),
+        "actor": e.actor,
+        "action": e.action,
+        "entity_type": e.entity_type,
+        "entity_id": e.entity_id,
+        "summary": e.summary,
+        "before": e.before,
+        "after": e.after,
+    }
+    if e.entity_ref is not None:  # records written before entity_ref existed hash without it
+        fields["entity_ref"] = e.entity_ref
     body = json.dumps(
-        {
-            "prev": prev_hash,
-            "at": at.isoformat(),
-            "actor": e.actor,
-            "action": e.action,
-            "entity_type": e.entity_type,
-            "entity_id": e.entity_id,
-            "summary": e.summary,
-            "before": e.before,
-            "after": e.after,
-        },
+        fields,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -83,26 +96,46 @@ def _lock_head(session: Session) -> AuditHead:
     return head
 
 
-def record(session: Session, entry: Entry) -> AuditRecord:
-    """Append one record to the chain, in the caller's transaction."""
-    return record_many(session, [entry])[0]
+_PENDING = "ssaplan.audit.pending"
+_MARKS = "ssaplan.audit.marks"
 
 
-def record_many(session: Session, entries: Iterable[Entry]) -> list[AuditRecord]:
-    """Append many records at once (bulk imports), in the caller's transaction."""
+def record(session: Session, entry: Entry) -> None:
+    """Queue one record for the chain; it is appended when the caller's transaction commits."""
+    record_many(session, [entry])
+
+
+def record_many(session: Session, entries: Iterable[Entry]) -> None:
+    """Queue many records at once (bulk imports); appended at commit, in this order."""
+    pending: list[Entry] = session.info.setdefault(_PENDING, [])
+    for e in entries:
+        pending.append(
+            Entry(
+                e.actor,
+                e.action,
+                e.entity_type,
+                str(e.entity_id),
+                jsonable(e.before),
+                jsonable(e.after),
+                e.summary,
+                e.entity_ref,
+            )
+        )
+
+
+def flush_pending(session: Session) -> None:
+    """Append the queued records now (before reading the trail inside the same transaction)."""
+    pending: list[Entry] = session.info.pop(_PENDING, [])
+    session.info.pop(_MARKS, None)
+    if pending:
+        _append(session, pending)
+
+
+def _append(session: Session, entries: list[Entry]) -> None:
     head = _lock_head(session)
     prev = head.last_hash
     out: list[AuditRecord] = []
     for e in entries:
-        e = Entry(
-            e.actor,
-            e.action,
-            e.entity_type,
-            str(e.entity_id),
-            jsonable(e.before),
-            jsonable(e.after),
-            e.summary,
-        )
         at = utcnow()
         digest = _digest(prev, at, e)
         out.append(
@@ -112,6 +145,7 @@ def record_many(session: Session, entries: Iterable[Entry]) -> list[AuditRecord]
                 action=e.action,
                 entity_type=e.entity_type,
                 entity_id=e.entity_id,
+                entity_ref=e.entity_ref,
                 summary=e.summary,
                 before=e.before,
                 after=e.after,
@@ -124,7 +158,32 @@ def record_many(session: Session, entries: Iterable[Entry]) -> list[AuditRecord]
     head.last_hash = prev
     head.count += len(out)
     session.flush()
-    return out
+
+
+@event.listens_for(Session, "before_commit")
+def _append_before_commit(session: Session) -> None:
+    flush_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks: dict[int, int] = session.info.setdefault(_MARKS, {})
+        marks[id(transaction)] = len(session.info.get(_PENDING, []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: list[Entry] | None = session.info.get(_PENDING)
+    if pending is None:
+        return
+    if previous_transaction.nested:
+        mark = session.info.get(_MARKS, {}).pop(id(previous_transaction), None)
+        if mark is not None:
+            del pending[mark:]
+    else:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_MARKS, None)
 
 
 @dataclass(frozen=True)
@@ -156,7 +215,16 @@ def verify(session: Session, batch: int = 5000) -> Verification:
         if not rows:
             break
         for r in rows:
-            e = Entry(r.actor, r.action, r.entity_type, r.entity_id, r.before, r.after, r.summary)
+            e = Entry(
+                r.actor,
+                r.action,
+                r.entity_type,
+                r.entity_id,
+                r.before,
+                r.after,
+                r.summary,
+                r.entity_ref,
+            )
             if r.prev_hash != prev:
                 return Verification(
                     False, count, r.id, "chain broken: a record before it was removed or changed"
@@ -174,15 +242,33 @@ def verify(session: Session, batch: int = 5000) -> Verification:
 
 
 def history(
-    session: Session, entity_type: str, entity_id: str, limit: int = 200
+    session: Session,
+    entity_type: str,
+    entity_id: str,
+    limit: int = 200,
+    *,
+    entity_ref: str | None = None,
+    legacy_ids: Iterable[str] = (),
 ) -> list[AuditRecord]:
-    """The records of one entity, newest first."""
+    """The records of one entity, newest first.
+
+    With ``entity_ref`` the records of that identity whatever it was called; records
+    written before identities were recorded match on ``legacy_ids`` (the names it had).
+    """
+    flush_pending(session)  # this transaction's own writes are part of the history
+    if entity_ref is None:
+        where: Any = (AuditRecord.entity_type == entity_type) & (AuditRecord.entity_id == entity_id)
+    else:
+        legacy = sorted(set(legacy_ids))
+        where = or_(
+            AuditRecord.entity_ref == entity_ref,
+            (AuditRecord.entity_ref.is_(None))
+            & (AuditRecord.entity_type == entity_type)
+            & (AuditRecord.entity_id.in_(legacy)),
+        )
     return list(
         session.execute(
-            select(AuditRecord)
-            .where(AuditRecord.entity_type == entity_type, AuditRecord.entity_id == entity_id)
-            .order_by(AuditRecord.id.desc())
-            .limit(limit)
+            select(AuditRecord).where(where).order_by(AuditRecord.id.desc()).limit(limit)
         ).scalars()
     )
 
@@ -197,6 +283,7 @@ def search(
     before_id: int | None = None,
 ) -> list[AuditRecord]:
     """Records matching all the given criteria, newest first."""
+    flush_pending(session)
     stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
     if entity_type:
         stmt = stmt.where(AuditRecord.entity_type == entity_type)

@@ -1,17 +1,14 @@
-"""Passwords, roles and permissions, logins (web sessions and API tokens), CSRF.
+"""Passwords, logins (web sessions and API tokens) and CSRF tokens.
 
-Permissions are default-deny: a role can do exactly what :data:`PERMISSIONS` lists.
-Routes declare the permission they need once (see ``ssaplan.core.deps``); services
-scope writes to the rows a user may touch with :func:`agency_scope`.
+Who may do what is decided in :mod:`ssaplan.core.permissions`; routes declare the
+action they need once (``ssaplan.core.deps.requires``).
 """
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -19,35 +16,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ssaplan.core.errors import Forbidden
 from ssaplan.core.models import AppSetting, AuthSession, User
 from ssaplan.core.store import utcnow
-from ssaplan.reference.catalog import get_catalog
-
-# What each role may do. Anything not listed is denied.
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "viewer": frozenset({"read"}),
-    "planner": frozenset({"read", "program:write", "data:import", "data:export"}),
-    "analyst": frozenset({"read", "analysis:run", "data:export"}),
-    "admin": frozenset(
-        {
-            "read",
-            "program:write",
-            "data:import",
-            "data:export",
-            "analysis:run",
-            "user:manage",
-            "reference:manage",
-            "audit:read",
-        }
-    ),
-}
-ACTIONS = frozenset().union(*PERMISSIONS.values())
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so a wrong name and a wrong password
-# take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_dummy_hash: list[str] = []  # made on first use: hashing costs time no command should pay at start
 
 SESSION_COOKIE = "ssaplan_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -65,52 +38,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def dummy_verify(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a logged-in user, or the local operator at the command line."""
-
-    username: str
-    role: str
-    agency_id: str | None = None
-    user_id: int | None = None
-
-    @classmethod
-    def of(cls, user: User) -> Actor:
-        return cls(user.username, user.role if user.active else "", user.agency_id, user.id)
-
-    @classmethod
-    def operator(cls) -> Actor:
-        """Whoever runs the CLI on the database's machine: full rights, named in the audit."""
-        try:
-            who = getpass.getuser()
-        except (KeyError, OSError):
-            who = "unknown"
-        return cls(f"cli:{who}", "admin")
-
-
-def can(actor: Actor, action: str) -> bool:
-    return action in PERMISSIONS.get(actor.role, frozenset())
-
-
-def require(actor: Actor, action: str) -> None:
-    """Raise :class:`Forbidden` unless the actor's role grants ``action``."""
-    if not can(actor, action):
-        raise Forbidden(f"your role ({actor.role or 'inactive'}) does not allow {action}")
-
-
-def agency_scope(actor: Actor, action: str = "program:write") -> frozenset[str] | None:
-    """The agencies whose records ``actor`` may write: ``None`` for all (admins),
-    the actor's agency and its bureaus for planners, nothing otherwise."""
-    if not can(actor, action):
-        return frozenset()
-    if actor.role == "admin":
-        return None
-    if actor.agency_id is None:
-        return frozenset()
-    return frozenset(get_catalog().agency_family(actor.agency_id))
+    """Spend the time a real check takes, so a wrong name and a wrong password look alike."""
+    if not _dummy_hash:
+        _dummy_hash.append(_hasher.hash("not-a-real-password"))
+    verify_password(_dummy_hash[0], password)
 
 
 # -- logins ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ logged-in browser.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -19,15 +20,16 @@ from sqlalchemy.orm import Session
 from ssaplan.core.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
-    Actor,
     csrf_ok,
+    csrf_token,
     local_secret,
-    require,
     user_for_token,
 )
 from ssaplan.core.errors import Forbidden, Unauthenticated
+from ssaplan.core.permissions import Actor, require
 from ssaplan.core.settings import Settings
 from ssaplan.core.store import Store
+from ssaplan.core.users import actor_for
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -80,7 +82,7 @@ def current_actor(request: Request, store: StoreDep) -> Actor:
     token = bearer or request.cookies.get(SESSION_COOKIE)
     with store.session() as session:
         user = user_for_token(session, token)
-        actor = Actor.of(user) if user is not None else None
+        actor = actor_for(user) if user is not None else None
     if actor is None:
         raise Unauthenticated(
             "log in first: send 'Authorization: Bearer <token>' (POST /api/auth/token) "
@@ -111,6 +113,31 @@ def requires(action: str) -> Callable[..., Actor]:
     return dependency
 
 
+def csrf_expected(request: Request) -> str:
+    """The CSRF token of the request's login ('' without one): forms carry it back."""
+    token = getattr(request.state, "session_token", None)
+    if not token:
+        return ""
+    return csrf_token(secret_for(request.app.state.store, request.app.state.settings), token)
+
+
+async def form_csrf(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> None:
+    """Refuse a browser form whose ``csrf`` field is not this login's token.
+
+    Declared once per form route (``dependencies=[FormCsrf]``).
+    """
+    form = await request.form()
+    presented = form.get("csrf")
+    expected = csrf_expected(request)
+    if (
+        not expected
+        or not isinstance(presented, str)
+        or not hmac.compare_digest(expected, presented)
+    ):
+        raise Forbidden("missing or wrong form token; reload the page and try again")
+
+
+FormCsrf = Depends(form_csrf)
 Reader = Annotated[Actor, Depends(requires("read"))]
 ProgramWriter = Annotated[Actor, Depends(requires("program:write"))]
 Admin = Annotated[Actor, Depends(requires("user:manage"))]

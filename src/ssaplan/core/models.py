@@ -5,21 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssaplan.core.store import Base, UTCDateTime, utcnow
-from ssaplan.reference import models as _reference  # noqa: F401  (users.agency_id names agencies)
 
-ROLES = ("viewer", "planner", "analyst", "admin")
+# ``users.agency_id`` names a row of ``agencies``, a table the reference package owns and
+# loads; core refers to it by name only and reaches agencies through
+# ``ssaplan.core.permissions.Directory``.
 
 
 class User(Base):
-    """A person who uses ssaplan: belongs to one agency and holds one role.
+    """A person who uses ssaplan: belongs to one home agency and holds role assignments.
 
-    Roles: ``viewer`` reads; ``planner`` also writes programs of their own agency;
-    ``analyst`` reads and runs analyses; ``admin`` does everything, including users
-    and reference data.
+    What they may do is the union of their :class:`RoleAssignment` rows (a planner for
+    State/INL may also be a viewer everywhere); ``active`` false locks them out.
     """
 
     __tablename__ = "users"
@@ -28,11 +39,38 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
-    role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    assignments: Mapped[list[RoleAssignment]] = relationship(
+        cascade="all, delete-orphan", order_by="RoleAssignment.id", lazy="selectin"
+    )
+
+
+class RoleAssignment(Base):
+    """One role a user holds within a scope: everything (``all``), an agency with its
+    bureaus (``agency``), a regional bureau or other region (``bureau``), or a partner
+    country (``country``, e.g. a chief of mission)."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id", "role", "scope_kind", "scope_id", name="uq_role_assignments_scope"
+        ),
+        CheckConstraint(
+            "scope_kind IN ('all','agency','bureau','country')", name="scope_kind_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    scope_kind: Mapped[str] = mapped_column(String(8), default="all")
+    scope_id: Mapped[str] = mapped_column(String(64), default="")
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    granted_by: Mapped[str] = mapped_column(String(64), default="")
 
 
 class AuthSession(Base):
@@ -63,6 +101,8 @@ class AuditRecord(Base):
     action: Mapped[str] = mapped_column(String(32))
     entity_type: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(200))
+    # The stable identity behind entity_id (e.g. "program:42"), kept across renames.
+    entity_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

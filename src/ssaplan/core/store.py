@@ -77,6 +77,10 @@ def normalize_url(url: str) -> str:
     return url
 
 
+BUSY_TIMEOUT_S = 30
+WRITE = "ssaplan_write"  # execution option marking a write transaction
+
+
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     # pysqlite opens transactions implicitly, only before a data change; a SAVEPOINT
     # issued first becomes the outermost transaction and its RELEASE commits for good.
@@ -87,13 +91,19 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     # property of the file, set outside any transaction (a no-op for in-memory databases).
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    # A writer waits this long for another to finish (BEGIN IMMEDIATE queues writers).
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A write transaction takes SQLite's write lock up front (BEGIN IMMEDIATE): a
+    # deferred BEGIN that later writes cannot wait for the lock once another writer has
+    # committed (its snapshot is stale) and fails at once with "database is locked".
+    # Writers queue instead, for up to the busy timeout; readers never wait (WAL).
+    mode = "IMMEDIATE" if conn.get_execution_options().get(WRITE) else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str) -> Engine:
@@ -107,7 +117,9 @@ def make_engine(url: str) -> Engine:
             "or postgresql://user@host/dbname"
         ) from exc
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -138,8 +150,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits at the end, or rolls back entirely on any error."""
+        """A session whose work commits at the end, or rolls back entirely on any error.
+
+        On SQLite it holds the write lock from its first statement (see ``_sqlite_begin``).
+        """
         with self._sessions() as session, session.begin():
+            session.connection(execution_options={WRITE: True})
             yield session
 
     def ping(self) -> None:

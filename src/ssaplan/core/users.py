@@ -1,41 +1,89 @@
-"""Users: adding them, logging them in and out."""
+"""Users: adding them, their role assignments, logging them in and out."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ssaplan.core import audit
 from ssaplan.core.auth import (
-    Actor,
     close_session,
     dummy_verify,
     find_user,
     hash_password,
     open_session,
-    require,
     verify_password,
 )
-from ssaplan.core.errors import Conflict, Detail, Invalid, Unauthenticated
-from ssaplan.core.models import ROLES, User
-from ssaplan.reference.catalog import UnknownCode, get_catalog
+from ssaplan.core.errors import Conflict, Detail, Invalid, NotFound, Unauthenticated
+from ssaplan.core.models import RoleAssignment, User
+from ssaplan.core.permissions import (
+    SCOPE_KINDS,
+    Actor,
+    Grant,
+    default_grant,
+    directory,
+    primary_role,
+    require,
+    table,
+)
+from ssaplan.core.store import Store
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 
 
-def public(user: User) -> dict[str, object]:
-    """A user as shown to others: never the password hash."""
+def grants_of(user: User) -> tuple[Grant, ...]:
+    """The user's role assignments as grants (none when the user is inactive)."""
+    if not user.active:
+        return ()
+    return tuple(Grant(a.role, a.scope_kind, a.scope_id) for a in user.assignments)  # type: ignore[arg-type]
+
+
+def actor_for(user: User) -> Actor:
+    """The actor a logged-in user acts as."""
+    grants = grants_of(user)
+    return Actor(user.username, primary_role(grants), user.agency_id, user.id, grants)
+
+
+def public(user: User) -> dict[str, Any]:
+    """A user as shown to others: never the password hash.
+
+    ``role`` is the highest role the user holds (for lists); ``roles`` every assignment.
+    """
+    grants = tuple(Grant(a.role, a.scope_kind, a.scope_id) for a in user.assignments)  # type: ignore[arg-type]
     return {
         "id": user.id,
         "username": user.username,
         "full_name": user.full_name,
         "agency": user.agency_id,
-        "role": user.role,
+        "role": primary_role(grants),
+        "roles": [{"role": g.role, "scope_kind": g.kind, "scope": g.scope} for g in grants],
         "active": user.active,
+        "version": user.version,
     }
+
+
+def _check_grant(
+    role: str, kind: str, scope: str, loc: tuple[str, ...]
+) -> tuple[Grant, list[Detail]]:
+    """A validated grant (scope resolved to its id) and the problems found."""
+    problems: list[Detail] = []
+    if role not in table().roles:
+        problems.append(Detail((*loc, "role"), f"must be one of {', '.join(table().roles)}"))
+    if kind not in SCOPE_KINDS:
+        problems.append(Detail((*loc, "scope_kind"), f"must be one of {', '.join(SCOPE_KINDS)}"))
+        return Grant(role, "all", ""), problems
+    scope_id = ""
+    if kind != "all":
+        lookup = {"agency": "agency", "bureau": "region", "country": "country"}[kind]
+        try:
+            scope_id = directory().resolve(lookup, scope)
+        except LookupError as exc:
+            problems.append(Detail((*loc, "scope"), str(exc).strip("'\"")))
+    return Grant(role, kind, scope_id), problems
 
 
 def add_user(
@@ -47,8 +95,13 @@ def add_user(
     role: str,
     agency: str,
     full_name: str = "",
+    scope_kind: str | None = None,
+    scope: str | None = None,
 ) -> User:
-    """Create a user; admins only. Every problem is reported at once."""
+    """Create a user with one role assignment; admins only. Every problem is reported at once.
+
+    Without ``scope_kind`` the role gets its default scope (planners: their agency).
+    """
     require(actor, "user:manage")
     problems: list[Detail] = []
     if not USERNAME.match(username):
@@ -57,13 +110,16 @@ def add_user(
         )
     if len(password) < MIN_PASSWORD:
         problems.append(Detail(("password",), f"must be at least {MIN_PASSWORD} characters"))
-    if role not in ROLES:
-        problems.append(Detail(("role",), f"must be one of {', '.join(ROLES)}"))
     agency_id = ""
     try:
-        agency_id = get_catalog().resolve("agency", agency)
-    except UnknownCode as exc:
-        problems.append(Detail(("agency",), str(exc)))
+        agency_id = directory().resolve("agency", agency)
+    except LookupError as exc:
+        problems.append(Detail(("agency",), str(exc).strip("'\"")))
+    if scope_kind is None:
+        default = default_grant(role, agency_id)
+        scope_kind, scope = default.kind, default.scope
+    grant, grant_problems = _check_grant(role, scope_kind, scope or "", ())
+    problems.extend(grant_problems)
     if problems:
         raise Invalid("cannot add user", problems)
     if find_user(session, username) is not None:
@@ -72,14 +128,87 @@ def add_user(
         username=username,
         full_name=full_name,
         agency_id=agency_id,
-        role=role,
         password_hash=hash_password(password),
+    )
+    user.assignments.append(
+        RoleAssignment(
+            role=grant.role, scope_kind=grant.kind, scope_id=grant.scope, granted_by=actor.username
+        )
     )
     session.add(user)
     session.flush()
     audit.record(
         session,
         audit.Entry(actor.username, "create", "user", username, None, public(user)),
+    )
+    return user
+
+
+def get_user(session: Session, username: str, *, lock: bool = False) -> User:
+    stmt = select(User).where(User.username == username)
+    if lock:
+        stmt = stmt.with_for_update()
+    user = session.execute(stmt).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def set_roles(
+    session: Session,
+    actor: Actor,
+    username: str,
+    roles: list[dict[str, str]],
+    *,
+    version: int | None = None,
+) -> User:
+    """Replace a user's role assignments (admins only); ``version`` guards against races."""
+    require(actor, "user:manage")
+    user = get_user(session, username, lock=True)
+    if version is not None and version != user.version:
+        from ssaplan.core.errors import StaleVersion
+
+        raise StaleVersion(
+            f"user {username!r} was changed by someone else (you sent version {version}, "
+            f"it is now at version {user.version}): reload and try again"
+        )
+    problems: list[Detail] = []
+    grants: list[Grant] = []
+    for i, item in enumerate(roles):
+        grant, found = _check_grant(
+            item.get("role", ""),
+            item.get("scope_kind", "all"),
+            item.get("scope", ""),
+            ("roles", str(i)),
+        )
+        problems.extend(found)
+        if grant in grants:
+            problems.append(Detail(("roles", str(i)), f"{grant.label()} is listed twice"))
+        grants.append(grant)
+    if not roles:
+        problems.append(Detail(("roles",), "give at least one role (deactivate the user instead)"))
+    if problems:
+        raise Invalid("cannot set roles", problems)
+    before = public(user)
+    wanted = {(g.role, g.kind, g.scope) for g in grants}
+    for a in list(user.assignments):
+        if (a.role, a.scope_kind, a.scope_id) not in wanted:
+            user.assignments.remove(a)
+    have = {(a.role, a.scope_kind, a.scope_id) for a in user.assignments}
+    for g in grants:
+        if (g.role, g.kind, g.scope) not in have:
+            user.assignments.append(
+                RoleAssignment(
+                    role=g.role, scope_kind=g.kind, scope_id=g.scope, granted_by=actor.username
+                )
+            )
+    if public(user)["roles"] == before["roles"]:
+        return user
+    user.version += 1
+    session.flush()
+    audit.record(
+        session,
+        audit.Entry(actor.username, "update", "user", username, before, public(user), "roles"),
     )
     return user
 
@@ -95,13 +224,24 @@ def authenticate(session: Session, username: str, password: str) -> User:
 
 
 def login(
-    session: Session, username: str, password: str, *, kind: str, hours: int
-) -> tuple[User, str]:
-    """Check credentials and open a login; returns the user and the secret token."""
-    user = authenticate(session, username, password)
-    token = open_session(session, user, kind, hours)
-    audit.record(session, audit.Entry(user.username, "login", "user", user.username, summary=kind))
-    return user, token
+    store: Store, username: str, password: str, *, kind: str, hours: int
+) -> tuple[dict[str, Any], str]:
+    """Check credentials and open a login; returns the user (public) and the secret token.
+
+    The password is checked in a read-only session: hashing takes tens of milliseconds
+    and must not hold the database's write lock, or concurrent logins queue behind it.
+    """
+    with store.session() as session:
+        user_id = authenticate(session, username, password).id
+    with store.transaction() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active:  # removed or deactivated in between
+            raise Unauthenticated("wrong username or password")
+        token = open_session(session, user, kind, hours)
+        audit.record(
+            session, audit.Entry(user.username, "login", "user", user.username, summary=kind)
+        )
+        return public(user), token
 
 
 def logout(session: Session, token: str) -> None:

@@ -18,9 +18,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 
-from ssaplan.core.auth import Actor
 from ssaplan.core.deps import StoreDep, requires, unit_of_work
 from ssaplan.core.errors import BadRequest
+from ssaplan.core.permissions import Actor
 from ssaplan.ingest.exports import ExportService
 from ssaplan.ingest.iati_export import DEFAULT_REPORTING_ORG, DEFAULT_REPORTING_ORG_NAME
 from ssaplan.ingest.service import IngestService

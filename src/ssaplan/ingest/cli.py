@@ -68,7 +68,7 @@ def import_iati(
     as_json: JsonOpt = False,
 ) -> None:
     """Import IATI activity files (versions 1.01-1.05 and 2.01-2.03)."""
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
     from ssaplan.ingest.service import IngestService
 
     st = state(ctx, db, as_json)
@@ -129,7 +129,7 @@ def import_foreign_assistance(
     as_json: JsonOpt = False,
 ) -> None:
     """Import foreign-assistance CSV: activity ledgers, country totals, CBJ budget tables."""
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
     from ssaplan.ingest.service import IngestService
 
     st = state(ctx, db, as_json)
@@ -178,8 +178,8 @@ def import_programs(
     as_json: JsonOpt = False,
 ) -> None:
     """Import programs from the planners' workbook (.xlsx) or a CSV."""
-    from ssaplan.core.auth import Actor
     from ssaplan.core.errors import BadRequest
+    from ssaplan.core.permissions import Actor
     from ssaplan.ingest.service import IngestService
 
     st = state(ctx, db, as_json)
@@ -222,7 +222,7 @@ def export_iati(
     as_json: JsonOpt = False,
 ) -> None:
     """Write the portfolio as an IATI 2.03 activity file (releasable programs only)."""
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
     from ssaplan.ingest.exports import ExportService
 
     st = state(ctx, db, as_json)
@@ -246,7 +246,7 @@ def export_excel(
     ctx: typer.Context, out: OutOpt, db: DbOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Write the planners' workbook: one row per program and fiscal year, drop-down lists."""
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
     from ssaplan.ingest.exports import ExportService
 
     st = state(ctx, db, as_json)
@@ -263,7 +263,7 @@ def export_excel(
 @export_app.command("csv")
 def export_csv(ctx: typer.Context, out: OutOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Write programs as CSV (one row per program and fiscal year; formula-safe)."""
-    from ssaplan.core.auth import Actor
+    from ssaplan.core.permissions import Actor
     from ssaplan.ingest.exports import ExportService
 
     st = state(ctx, db, as_json)

@@ -11,8 +11,8 @@ from typing import IO, Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
-from ssaplan.core.auth import Actor, require
 from ssaplan.core.errors import BadRequest
+from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import utcnow
 from ssaplan.ingest.iati_export import (
     DEFAULT_REPORTING_ORG,

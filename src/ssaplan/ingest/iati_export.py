@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import BinaryIO
 
 from lxml import etree
@@ -71,14 +71,9 @@ def fy_bounds(fiscal_year: int) -> tuple[date, date]:
     return date(fiscal_year - 1, 10, 1), date(fiscal_year, 9, 30)
 
 
-def shares(n: int) -> list[str]:
-    """``n`` percentages with two decimals that add up to exactly 100."""
-    if n <= 0:
-        return []
-    each = (Decimal(100) / n).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    out = [each] * n
-    out[-1] = Decimal(100) - each * (n - 1)
-    return [format(v.normalize(), "f") for v in out]
+def _percent(share_bp: int) -> str:
+    """A share in basis points as an IATI percentage (2 decimals; 2500 -> ``25``)."""
+    return format((Decimal(share_bp) / 100).normalize(), "f")
 
 
 class IatiWriter:
@@ -153,7 +148,9 @@ class IatiWriter:
         _sub(act, "activity-date", type="1", **{"iso-date": p.start.isoformat()})
         _sub(act, "activity-date", type="3", **{"iso-date": p.end.isoformat()})
         partners = [("country", c) for c in p.countries] + [("region", r) for r in p.regions]
-        for (kind, code), pct in zip(partners, shares(len(partners)), strict=True):
+        # Each partner's share of the money (basis points summing to 10000) as a percentage.
+        percents = [_percent(p.shares.get(code, 0)) for _kind, code in partners]
+        for (kind, code), pct in zip(partners, percents, strict=True):
             if kind == "country":
                 country = self.catalog.countries[code]
                 el = _sub(act, "recipient-country", code=country.iso2, percentage=pct)
@@ -167,22 +164,30 @@ class IatiWriter:
             dac = self.catalog.dac_codes.get(p.dac_code)
             if dac is not None:
                 _narrative(sector, dac.name)
+        # IATI budgets of one type may not overlap: lines of several accounts in one
+        # fiscal year are reported as that year's total.
+        years: dict[int, list[int]] = {}
         for line in p.budget:
-            if line.planned <= 0:
+            total = years.setdefault(line.fiscal_year, [0, 0, 0])
+            total[0] += line.planned
+            total[1] += line.obligated
+            total[2] += line.disbursed
+        for fy, (planned, _obligated, _disbursed) in sorted(years.items()):
+            if planned <= 0:
                 continue
-            start, end = fy_bounds(line.fiscal_year)
+            start, end = fy_bounds(fy)
             budget = _sub(act, "budget", type="1", status="1")
             _sub(budget, "period-start", **{"iso-date": start.isoformat()})
             _sub(budget, "period-end", **{"iso-date": end.isoformat()})
-            _value(budget, line.planned, start)
+            _value(budget, planned, start)
             self.counts.budgets += 1
-        for line in p.budget:
-            _start, end = fy_bounds(line.fiscal_year)
+        for fy, (_planned, obligated, disbursed) in sorted(years.items()):
+            _start, end = fy_bounds(fy)
             when = min(end, self.today)
-            for code, amount, tag in (("2", line.obligated, "C"), ("3", line.disbursed, "D")):
+            for code, amount, tag in (("2", obligated, "C"), ("3", disbursed, "D")):
                 if amount <= 0:
                     continue
-                tx = _sub(act, "transaction", ref=f"{ident}-FY{line.fiscal_year}-{tag}")
+                tx = _sub(act, "transaction", ref=f"{ident}-FY{fy}-{tag}")
                 _sub(tx, "transaction-type", code=code)
                 _sub(tx, "transaction-date", **{"iso-date": when.isoformat()})
                 _value(tx, amount, when)

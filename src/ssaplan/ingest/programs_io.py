@@ -5,10 +5,15 @@ row with an empty ``fiscal_year``), columns in this order::
 
     id, title, description, agency, account, country, region, institution_type, level,
     purpose, objectives, dac_code, start, end, status, marking,
-    fiscal_year, planned, obligated, disbursed
+    fiscal_year, planned, obligated, disbursed, budget_account, shares
 
 ``country``, ``region`` and ``objectives`` hold several values separated by ``;`` (or
-``|``). Program-level cells repeat on each of a program's rows and must agree. The
+``|``). Program-level cells repeat on each of a program's rows and must agree.
+``account`` is the program's main account; ``budget_account`` (optional) the account
+of one row's money where it differs (a program funded from several accounts has one
+row per fiscal year and account). ``shares`` (optional) gives each partner's share of
+the money in basis points, ``KEN:6000;UGA:4000``; empty keeps the stored shares (equal
+ones for a new program, or when the partners change). The
 workbook adds a ``Milestones`` sheet (``program_id, name, requested_on, approved_on,
 obligated_on, delivered_on``) and a hidden ``Lists`` sheet that feeds the drop-down
 lists, so a round trip carries everything a program has.
@@ -26,6 +31,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import IO, Any, BinaryIO
 
+from ssaplan.portfolio.engine import equal_shares
 from ssaplan.portfolio.models import STATUSES
 from ssaplan.portfolio.schemas import ProgramPublic
 from ssaplan.reference.catalog import Catalog, Kind
@@ -51,6 +57,8 @@ PROGRAM_COLUMNS = (
     "planned",
     "obligated",
     "disbursed",
+    "budget_account",
+    "shares",
 )
 REQUIRED_COLUMNS = ("id", "title", "agency", "country", "start", "end")
 # Cells that may not be empty: ``id`` may (a new program gets one), and ``country`` may
@@ -66,11 +74,14 @@ MILESTONE_COLUMNS = (
 )
 PROGRAMS_SHEET, MILESTONES_SHEET, LISTS_SHEET = "Programs", "Milestones", "Lists"
 MONEY_COLUMNS = ("planned", "obligated", "disbursed")
+# Cells that belong to one budget line (the rest repeat the program's values).
+LINE_COLUMNS = ("fiscal_year", *MONEY_COLUMNS, "budget_account")
 LIST_COLUMNS = ("country", "region", "objectives")
 # Single-valued coded columns and the catalog kind each one is checked against.
 CODED: dict[str, Kind] = {
     "agency": "agency",
     "account": "account",
+    "budget_account": "account",
     "institution_type": "institution_type",
     "level": "level",
     "purpose": "purpose",
@@ -101,9 +112,18 @@ def program_rows(p: ProgramPublic) -> list[dict[str, Any]]:
         "status": p.status,
         "marking": p.marking,
     }
+    shares = _shares_cell(p)
     if not p.budget:
         return [
-            {**base, "fiscal_year": None, "planned": None, "obligated": None, "disbursed": None}
+            {
+                **base,
+                "fiscal_year": None,
+                "planned": None,
+                "obligated": None,
+                "disbursed": None,
+                "budget_account": "",
+                "shares": shares,
+            }
         ]
     return [
         {
@@ -112,9 +132,18 @@ def program_rows(p: ProgramPublic) -> list[dict[str, Any]]:
             "planned": b.planned,
             "obligated": b.obligated,
             "disbursed": b.disbursed,
+            "budget_account": b.account if b.account != p.account else "",
+            "shares": shares,
         }
         for b in p.budget
     ]
+
+
+def _shares_cell(p: ProgramPublic) -> str:
+    """``KEN:6000;UGA:4000``, or empty when the shares are the default equal ones."""
+    if p.shares == dict(zip(p.shares, equal_shares(len(p.shares)), strict=True)):
+        return ""
+    return ";".join(f"{code}:{bp}" for code, bp in p.shares.items())
 
 
 def guard_formula(value: Any) -> Any:

@@ -21,6 +21,7 @@ import pydantic
 from ssaplan.core.errors import Detail
 from ssaplan.ingest.programs_io import (
     CODED,
+    LINE_COLUMNS,
     LIST_COLUMNS,
     MILESTONE_COLUMNS,
     MILESTONES_SHEET,
@@ -253,13 +254,11 @@ def table_to_programs(
         rows = groups[key]
         first_row, first, _ = rows[0]
         problems = [d for _row, _values, row_problems in rows for d in row_problems]
-        program: dict[str, Any] = {
-            k: v for k, v in first.items() if k not in ("fiscal_year", *MONEY_COLUMNS)
-        }
+        program: dict[str, Any] = {k: v for k, v in first.items() if k not in LINE_COLUMNS}
         pid = program.get("id")
         for row, values, _ in rows[1:]:
             for col, value in values.items():
-                if col in ("fiscal_year", *MONEY_COLUMNS):
+                if col in LINE_COLUMNS:
                     continue
                 if value != first.get(col):
                     problems.append(
@@ -270,24 +269,33 @@ def table_to_programs(
                         )
                     )
         budget = []
-        seen_years: dict[int, str] = {}
+        seen_years: dict[tuple[int, str | None], str] = {}
         for row, values, _ in rows:
             fy = values.get("fiscal_year")
             money = {c: values.get(c) for c in MONEY_COLUMNS}
+            line_account = values.get("budget_account") or program.get("account")
             if fy is None:
                 if any(money.values()):
                     problems.append(Detail((*row.loc, "fiscal_year"), "amounts need a fiscal year"))
                 continue
-            if fy in seen_years:
+            if (fy, line_account) in seen_years:
+                which = f" ({line_account})" if values.get("budget_account") else ""
                 problems.append(
                     Detail(
                         (*row.loc, "fiscal_year"),
-                        f"FY{fy} of this program also appears at {seen_years[fy]}",
+                        f"FY{fy}{which} of this program also appears at "
+                        f"{seen_years[(fy, line_account)]}",
                     )
                 )
                 continue
-            seen_years[fy] = row.loc[-1]
-            budget.append({"fiscal_year": fy, **{c: money[c] or 0 for c in MONEY_COLUMNS}})
+            seen_years[(fy, line_account)] = row.loc[-1]
+            budget.append(
+                {
+                    "fiscal_year": fy,
+                    "account": values.get("budget_account") or None,
+                    **{c: money[c] or 0 for c in MONEY_COLUMNS},
+                }
+            )
         problems += [
             d for d in milestone_problems if pid and d.loc and _milestone_owner(table, d) == pid
         ]
@@ -295,7 +303,7 @@ def table_to_programs(
         if table.has_milestones:
             fields["milestones"] = milestones.get(pid or "", [])
         elif pid and pid in existing:
-            fields["milestones"] = [m.model_dump(exclude={"id"}) for m in existing[pid].milestones]
+            fields["milestones"] = [m.model_dump() for m in existing[pid].milestones]
         if not problems:
             try:
                 items.append(ProgramCreate(**fields))
@@ -351,6 +359,7 @@ def _program_fields(
         "end": "end",
         "status": "status",
         "marking": "marking",
+        "shares": "shares",
     }
     for column, name in mapping.items():
         if column in columns:
@@ -362,7 +371,7 @@ def _program_fields(
         elif stored is not None:
             fields[name] = getattr(stored, name)
     if "fiscal_year" not in columns and stored is not None:
-        fields["budget"] = [b.model_dump() for b in stored.budget]
+        fields["budget"] = [b.model_dump(exclude={"id"}) for b in stored.budget]
     return {k: v for k, v in fields.items() if v is not None}
 
 
@@ -426,7 +435,24 @@ def _cell(column: str, raw: Any, catalog: Catalog) -> Any:
         return status
     if column == "id":
         return str(raw).strip()
+    if column == "shares":
+        return _shares(str(raw), catalog)
     return str(raw)
+
+
+def _shares(text: str, catalog: Catalog) -> dict[str, int]:
+    """``KEN:6000;UGA:4000`` as partner code -> basis points."""
+    out: dict[str, int] = {}
+    for part in (p.strip() for p in _SPLIT.split(text) if p.strip()):
+        code, sep, bp = part.rpartition(":")
+        if not sep:
+            raise ValueError(f"{part!r}: write each share as CODE:BASIS_POINTS, e.g. KEN:6000")
+        try:
+            key = catalog.resolve("country", code.strip())
+        except UnknownCode:
+            key = _code(catalog, "region", code)
+        out[key] = _whole(bp, "basis points such as 5000")
+    return out
 
 
 def _code(catalog: Catalog, kind: Kind, raw: Any) -> str:

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from ssaplan.coordination.service import CoordinationService
 from ssaplan.core import audit
-from ssaplan.core.auth import Actor, require
 from ssaplan.core.errors import Detail, Forbidden, Invalid
+from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import utcnow
 from ssaplan.ingest.currency import UsdConverter
 from ssaplan.ingest.foreign_assistance import read_foreign_assistance

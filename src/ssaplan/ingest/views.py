@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from ssaplan.core.auth import Actor, can
-from ssaplan.core.deps import StoreDep, requires, unit_of_work
-from ssaplan.core.errors import Detail, Forbidden, Invalid
+from ssaplan.core.deps import FormCsrf, StoreDep, requires, unit_of_work
+from ssaplan.core.errors import Detail, Invalid
+from ssaplan.core.permissions import Actor, can
 from ssaplan.ingest.api import spooled
 from ssaplan.ingest.service import IngestService
-from ssaplan.web.templating import csrf_for, render
+from ssaplan.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
 KINDS = ("iati", "iati-portfolio", "foreign-assistance", "programs")
@@ -38,7 +37,7 @@ def data_page(request: Request, actor: Annotated[Actor, Depends(requires("read")
     return _page(request, actor)
 
 
-@router.post("/data/import", response_class=HTMLResponse)
+@router.post("/data/import", response_class=HTMLResponse, dependencies=[FormCsrf])
 def data_import(
     request: Request,
     store: StoreDep,
@@ -46,11 +45,8 @@ def data_import(
     files: Annotated[list[UploadFile], File()],
     kind: Annotated[str, Form()] = "iati",
     skip_invalid: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Import the uploaded files and show the summary, or every problem found."""
-    if not hmac.compare_digest(csrf_for(request), csrf):
-        raise Forbidden("missing or wrong form token; reload the page and try again")
     if kind not in KINDS:
         raise Invalid("unknown import", [Detail(("kind",), f"use one of {', '.join(KINDS)}")])
     skip = bool(skip_invalid)

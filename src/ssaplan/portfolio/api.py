@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from ssaplan.core.api import AuditPublic, audit_public
 from ssaplan.core.deps import ProgramWriter, Reader, StoreDep, unit_of_work
+from ssaplan.core.schemas import AuditPublic, Page, audit_public
 from ssaplan.portfolio.filters import ProgramFilter, ProgramListQuery
-from ssaplan.portfolio.schemas import ProgramCreate, ProgramList, ProgramPublic, ProgramUpdate
+from ssaplan.portfolio.schemas import (
+    CountryDetail,
+    CountrySummary,
+    ProgramCreate,
+    ProgramList,
+    ProgramPublic,
+    ProgramUpdate,
+    RollupPublic,
+)
 from ssaplan.portfolio.service import PortfolioService
 
 router = APIRouter(prefix="/api", tags=["portfolio"])
@@ -40,14 +48,11 @@ def create_program(
 
 
 @router.get("/programs/{program_id:path}/history")
-def program_history(
-    program_id: str, store: StoreDep, actor: Reader
-) -> dict[str, list[AuditPublic]]:
-    """The program's audit records, newest first: who changed what, before and after."""
+def program_history(program_id: str, store: StoreDep, actor: Reader) -> Page[AuditPublic]:
+    """The program's audit records, newest first (across renames): who changed what."""
     with store.session() as session:
-        service = PortfolioService(session, actor)
-        service.get(program_id)
-        return {"items": [audit_public(r) for r in service.history(program_id)]}
+        records = PortfolioService(session, actor).history(program_id)
+        return Page[AuditPublic](items=[audit_public(r) for r in records])
 
 
 @router.get("/programs/{program_id:path}")
@@ -82,25 +87,26 @@ def delete_program(
 
 
 @router.get("/portfolio/summary")
-def portfolio_summary(store: StoreDep, actor: Reader, flt: FilterDep) -> dict[str, Any]:
+def portfolio_summary(store: StoreDep, actor: Reader, flt: FilterDep) -> RollupPublic:
     """Money of the matching programs: total, by fiscal year, bureau, account, agency, status.
 
     Each program counts once per dimension (cross-bureau programs as ``Multi-regional``),
     so every dimension sums to the total.
     """
     with store.session() as session:
-        return PortfolioService(session, actor).rollup(flt).as_dict()
+        return RollupPublic.model_validate(PortfolioService(session, actor).rollup(flt).as_dict())
 
 
 @router.get("/countries")
-def list_countries(store: StoreDep, actor: Reader) -> dict[str, Any]:
-    """Every country and territory with its regions and its number of programs."""
+def list_countries(store: StoreDep, actor: Reader) -> Page[CountrySummary]:
+    """Every country and territory with its regions, its programs and its planned money."""
     with store.session() as session:
-        return {"items": PortfolioService(session, actor).countries()}
+        rows = [CountrySummary(**c) for c in PortfolioService(session, actor).countries()]
+        return Page[CountrySummary](items=rows, total=len(rows))
 
 
 @router.get("/countries/{iso3}")
-def get_country(iso3: str, store: StoreDep, actor: Reader) -> dict[str, Any]:
+def get_country(iso3: str, store: StoreDep, actor: Reader) -> CountryDetail:
     """One country: its regions and memberships, and the portfolio's money there."""
     with store.session() as session:
-        return PortfolioService(session, actor).country(iso3)
+        return CountryDetail.model_validate(PortfolioService(session, actor).country(iso3))

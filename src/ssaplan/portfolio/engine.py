@@ -5,7 +5,7 @@ No database, no HTTP: plain values in, immutable results out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -30,6 +30,41 @@ TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 MULTI_REGIONAL = "Multi-regional"
 UNASSIGNED = "Unassigned"
+FULL_SHARE = 10_000  # basis points: a program's partners' shares sum to this
+
+
+def equal_shares(n: int) -> list[int]:
+    """``n`` partners' default shares in basis points: equal, summing to 10,000 exactly.
+
+    Largest remainder: the first ``10000 mod n`` partners get one basis point more.
+    """
+    if n <= 0:
+        return []
+    base, extra = divmod(FULL_SHARE, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
+
+
+def split_amount(amount: int, shares_bp: Sequence[int]) -> list[int]:
+    """Whole dollars of ``amount`` per share, adding up to ``amount`` exactly.
+
+    Each share gets ``floor(amount x share / total)``; the dollars left over go one by one
+    to the largest fractional parts (earlier partners first on ties). Shares are basis
+    points but need not sum to 10,000 (they are normalized by their total).
+
+    >>> split_amount(100, [3334, 3333, 3333])
+    [34, 33, 33]
+    """
+    total = sum(shares_bp)
+    if not shares_bp:
+        return []
+    if total <= 0:
+        return [amount] + [0] * (len(shares_bp) - 1)
+    parts = [amount * s // total for s in shares_bp]
+    left = amount - sum(parts)
+    order = sorted(range(len(shares_bp)), key=lambda i: (-(amount * shares_bp[i] % total), i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
 
 
 def fiscal_year(day: date) -> int:
@@ -75,7 +110,8 @@ class Money:
 
 @dataclass(frozen=True)
 class MoneyRow:
-    """One budget line with the attributes roll-ups group by."""
+    """One budget line (or one partner's share of it) with the attributes roll-ups
+    group by."""
 
     program_id: str
     fiscal_year: int

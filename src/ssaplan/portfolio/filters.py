@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, false, or_, select
@@ -126,9 +126,17 @@ class ProgramFilter(BaseModel):
                 )
             )
         if agency:
-            stmt = stmt.where(Program.agency_id.in_(_descendants(catalog, agency)))
+            stmt = stmt.where(Program.agency_id.in_(sorted(catalog.agency_descendants(agency))))
         if account:
-            stmt = stmt.where(Program.account_id == account)
+            # The main account, or money from the account on any budget line.
+            stmt = stmt.where(
+                or_(
+                    Program.account_id == account,
+                    Program.id.in_(
+                        select(BudgetLine.program_id).where(BudgetLine.account_id == account)
+                    ),
+                )
+            )
         if self.fiscal_year is not None:
             stmt = stmt.where(
                 Program.id.in_(
@@ -157,28 +165,26 @@ class ProgramFilter(BaseModel):
                 like = f"%{word.lower()}%"
                 stmt = stmt.where(
                     or_(
-                        Program.id.ilike(like),
+                        Program.code.ilike(like),
                         Program.title.ilike(like),
                         Program.description.ilike(like),
                     )
                 )
         return stmt
 
-    def program_ids(self, catalog: Catalog) -> Select[tuple[str]]:
-        """The ids of matching programs, as a subquery-ready select."""
+    def program_ids(self, catalog: Catalog) -> Select[tuple[int]]:
+        """The (surrogate) ids of matching programs, as a subquery-ready select."""
         return self.apply(select(Program), catalog).with_only_columns(Program.id)
 
-
-def _descendants(catalog: Catalog, agency: str) -> set[str]:
-    out = {agency}
-    grew = True
-    while grew:
-        grew = False
-        for a in catalog.agencies.values():
-            if a.parent in out and a.id not in out:
-                out.add(a.id)
-                grew = True
-    return out
+    def line_conditions(self, catalog: Catalog) -> list[Any]:
+        """Which budget lines of the matching programs count: a fiscal-year or account
+        filter narrows the money to that year's or that account's lines."""
+        out: list[Any] = []
+        if self.fiscal_year is not None:
+            out.append(BudgetLine.fiscal_year == self.fiscal_year)
+        if self.account not in (None, ""):
+            out.append(BudgetLine.account_id == catalog.resolve("account", self.account or ""))
+        return out
 
 
 class ProgramListQuery(ProgramFilter):

@@ -39,17 +39,23 @@ class _Strict(BaseModel):
 
 
 class BudgetLineIn(_Strict):
-    """A program's money in one fiscal year."""
+    """A program's money in one fiscal year from one account (default: the program's)."""
 
     fiscal_year: FiscalYear
+    account: Code | None = Field(None, description="funding account; default the program's")
     planned: Amount = 0
     obligated: Amount = 0
     disbursed: Amount = 0
 
 
 class MilestoneIn(_Strict):
-    """One delivery's dates; each present date must not precede the one before it."""
+    """One delivery's dates; each present date must not precede the one before it.
 
+    ``id`` names a stored delivery to change; without it a delivery is matched by name,
+    else added. Stored deliveries left out are removed.
+    """
+
+    id: int | None = Field(None, ge=1)
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     requested_on: date | None = None
     approved_on: date | None = None
@@ -92,6 +98,11 @@ class ProgramFields(_Strict):
     end: date | None = None
     status: Status | None = None
     marking: Code | None = None
+    shares: dict[str, Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
+        None,
+        description="each partner's share of the money in basis points (summing to 10000), "
+        "by partner code; default equal shares",
+    )
     budget: list[BudgetLineIn] | None = None
     milestones: list[MilestoneIn] | None = None
 
@@ -108,19 +119,29 @@ class ProgramCreate(ProgramFields):
 
 
 class ProgramUpdate(ProgramFields):
-    """Changes to a program; ``version`` must be the version the change was based on."""
+    """Changes to a program; ``version`` must be the version the change was based on.
 
+    ``id`` renames the program (its history, budget and deliveries stay with it).
+    """
+
+    id: ProgramId | None = None
     version: int = Field(ge=1)
 
 
 class BudgetLinePublic(BaseModel):
+    """A program's money in one fiscal year from one account."""
+
+    id: int
     fiscal_year: int
+    account: str | None
     planned: int
     obligated: int
     disbursed: int
 
 
 class MilestonePublic(BaseModel):
+    """One delivery of a program, with its dates."""
+
     id: int
     name: str
     requested_on: date | None
@@ -130,6 +151,8 @@ class MilestonePublic(BaseModel):
 
 
 class Totals(BaseModel):
+    """Planned, obligated and disbursed whole dollars."""
+
     planned: int = 0
     obligated: int = 0
     disbursed: int = 0
@@ -143,8 +166,10 @@ class ProgramPublic(BaseModel):
     description: str
     agency: str
     account: str | None
+    accounts: list[str]
     countries: list[str]
     regions: list[str]
+    shares: dict[str, int]
     institution_type: str | None
     level: str | None
     purpose: str | None
@@ -171,3 +196,53 @@ class ProgramList(BaseModel):
     limit: int | None
     offset: int
     totals: Totals
+
+
+class MoneyGroup(Totals):
+    """The money of one group of a roll-up (a fiscal year, a bureau, an account, ...)."""
+
+    key: str
+
+
+class RollupPublic(BaseModel):
+    """Money of a set of programs: the total and, by each dimension, its groups.
+
+    Every dimension's groups add up to ``total`` to the dollar (money is split among a
+    program's partners by their shares).
+    """
+
+    programs: int
+    total: Totals
+    by: dict[str, list[MoneyGroup]]
+
+
+class CountryFacts(BaseModel):
+    """A country or territory with the regions it belongs to."""
+
+    iso3: str
+    iso2: str
+    name: str
+    official_name: str
+    status: str
+    sovereign: str | None
+    bureau: str | None
+    combatant_command: str | None
+    un_region: str | None
+    un_subregion: str | None
+    organizations: list[str]
+
+
+class CountrySummary(CountryFacts):
+    """A country with the number of programs it is a partner of and its planned money
+    (its share of each)."""
+
+    programs: int
+    planned: int
+
+
+class CountryDetail(CountryFacts):
+    """A country and its share of the portfolio's money by year, account, agency, status."""
+
+    portfolio: RollupPublic
+    shared_programs: int = Field(description="programs it shares with other partner countries")
+    regional_programs: int = Field(description="programs of regions it belongs to")

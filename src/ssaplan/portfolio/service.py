@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from ssaplan.core import audit
-from ssaplan.core.auth import Actor, agency_scope, require
 from ssaplan.core.errors import Conflict, Detail, Forbidden, Invalid, NotFound, StaleVersion
 from ssaplan.core.models import AuditRecord
+from ssaplan.core.permissions import Actor, can, require, restrict
 from ssaplan.core.store import utcnow
 from ssaplan.portfolio import engine
-from ssaplan.portfolio.fields import apply_fields, check_dates, resolve_fields, snapshot, to_public
+from ssaplan.portfolio.fields import apply_fields, resolve_fields, snapshot, to_public
 from ssaplan.portfolio.filters import SORT_KEYS, ProgramFilter
 from ssaplan.portfolio.models import (
     BudgetLine,
@@ -29,6 +29,7 @@ from ssaplan.portfolio.models import (
     ProgramCountry,
     ProgramRegion,
 )
+from ssaplan.portfolio.money import PartnerMoney, by_country, partner_money, rollup_rows
 from ssaplan.portfolio.schemas import (
     ProgramCreate,
     ProgramList,
@@ -77,8 +78,8 @@ class PortfolioService:
     ) -> ProgramList:
         """A page of matching programs, their count, and their money summed over all pages.
 
-        With a fiscal-year filter, ``totals`` and sorting by money count that year only;
-        each program's own ``totals`` always cover its whole life.
+        With a fiscal-year (or account) filter, ``totals`` and sorting by money count that
+        year's (account's) lines only; each program's own ``totals`` cover its whole life.
         """
         require(self.actor, "read")
         ids = flt.program_ids(self.catalog).cte("matching")
@@ -89,8 +90,7 @@ class PortfolioService:
                 func.sum(BudgetLine.obligated).label("obligated"),
                 func.sum(BudgetLine.disbursed).label("disbursed"),
             )
-            .where(BudgetLine.program_id.in_(select(ids.c.id)))
-            .where(true() if flt.fiscal_year is None else BudgetLine.fiscal_year == flt.fiscal_year)
+            .where(BudgetLine.program_id.in_(select(ids.c.id)), *flt.line_conditions(self.catalog))
             .group_by(BudgetLine.program_id)
             .subquery()
         )
@@ -146,58 +146,38 @@ class PortfolioService:
             totals=Totals(planned=grand[0], obligated=grand[1], disbursed=grand[2]),
         )
 
+    def partner_money(
+        self,
+        flt: ProgramFilter | None = None,
+        *,
+        first_fy: int | None = None,
+        last_fy: int | None = None,
+    ) -> list[PartnerMoney]:
+        """Money by program x fiscal year x account x partner (see :mod:`.money`)."""
+        require(self.actor, "read")
+        return partner_money(self.session, self.catalog, flt, first_fy=first_fy, last_fy=last_fy)
+
     def rollup(
         self, flt: ProgramFilter, dimensions: Sequence[str] = ROLLUP_DIMENSIONS
     ) -> engine.Rollup:
         """Money of the matching programs by fiscal year and by each dimension.
 
-        With a fiscal-year filter only that year's budget lines count.
+        Money is split among a program's partners by their shares, so the regional
+        bureaus (like every other dimension) sum to the total to the dollar. A
+        fiscal-year or account filter counts only that year's or account's lines.
         """
         require(self.actor, "read")
         ids = flt.program_ids(self.catalog)
-        bureaus: dict[str, list[str | None]] = {}
-        for pid, iso3 in self.session.execute(
-            select(ProgramCountry.program_id, ProgramCountry.iso3).where(
-                ProgramCountry.program_id.in_(ids)
-            )
-        ):
-            bureaus.setdefault(pid, []).append(self.catalog.countries[iso3].bureau)
-        for pid, code in self.session.execute(
-            select(ProgramRegion.program_id, ProgramRegion.region_code).where(
-                ProgramRegion.program_id.in_(ids)
-            )
-        ):
-            bureaus.setdefault(pid, []).extend(self._region_bureaus(code))
         programs = {
-            pid: (agency, account, status)
-            for pid, agency, account, status in self.session.execute(
-                select(Program.id, Program.agency_id, Program.account_id, Program.status).where(
-                    Program.id.in_(ids)
-                )
+            pid: (agency, status)
+            for pid, agency, status in self.session.execute(
+                select(Program.id, Program.agency_id, Program.status).where(Program.id.in_(ids))
             )
         }
-        lines = select(
-            BudgetLine.program_id,
-            BudgetLine.fiscal_year,
-            BudgetLine.planned,
-            BudgetLine.obligated,
-            BudgetLine.disbursed,
-        ).where(BudgetLine.program_id.in_(ids))
-        if flt.fiscal_year is not None:
-            lines = lines.where(BudgetLine.fiscal_year == flt.fiscal_year)
-        rows = []
-        for pid, fy, planned, obligated, disbursed in self.session.execute(lines):
-            agency, account, status = programs[pid]
-            groups = {
-                "bureau": engine.home_bureau(bureaus.get(pid, [])),
-                "account": account or engine.UNASSIGNED,
-                "agency": self.catalog.top_agency(agency),
-                "status": status,
-            }
-            rows.append(
-                engine.MoneyRow(pid, fy, engine.Money(planned, obligated, disbursed), groups)
-            )
-        return engine.rollup(rows, dimensions, programs=len(programs))
+        rows = partner_money(self.session, self.catalog, flt, program_ids=ids)
+        return engine.rollup(
+            rollup_rows(rows, self.catalog, programs), dimensions, programs=len(programs)
+        )
 
     def countries(self) -> list[dict[str, Any]]:
         """Every country and territory with its regions and the money of its programs."""
@@ -207,18 +187,12 @@ class PortfolioService:
                 select(ProgramCountry.iso3, func.count()).group_by(ProgramCountry.iso3)
             ).all()
         )
-        planned = dict(
-            self.session.execute(
-                select(ProgramCountry.iso3, func.sum(BudgetLine.planned))
-                .join(BudgetLine, BudgetLine.program_id == ProgramCountry.program_id)
-                .group_by(ProgramCountry.iso3)
-            ).all()
-        )
+        money = by_country(partner_money(self.session, self.catalog))
         return [
             {
                 **self._country_facts(iso3),
                 "programs": counts.get(iso3, 0),
-                "planned": int(planned.get(iso3) or 0),
+                "planned": money[iso3].planned if iso3 in money else 0,
             }
             for iso3 in sorted(self.catalog.countries)
         ]
@@ -227,15 +201,33 @@ class PortfolioService:
         """One country: facts, memberships, and its programs' money by year, account, agency
         and status.
 
-        Programs with several partners count in full here (see ``shared_programs``);
-        regional programs that cover the country through an organization are counted apart.
+        Programs with several partners count with the country's share of them (see
+        ``shared_programs``); regional programs that cover the country through a region
+        or organization are counted apart (``regional_programs``).
         """
         require(self.actor, "read")
         try:
             iso3 = self.catalog.resolve("country", code)
         except UnknownCode as exc:
             raise NotFound(str(exc)) from exc
-        rollup = self.rollup(ProgramFilter(country=iso3), ("account", "agency", "status"))
+        flt = ProgramFilter(country=iso3)
+        ids = flt.program_ids(self.catalog)
+        programs = {
+            pid: (agency, status)
+            for pid, agency, status in self.session.execute(
+                select(Program.id, Program.agency_id, Program.status).where(Program.id.in_(ids))
+            )
+        }
+        mine = [
+            r
+            for r in partner_money(self.session, self.catalog, flt, program_ids=ids)
+            if r.kind == "country" and r.partner == iso3
+        ]
+        rollup = engine.rollup(
+            rollup_rows(mine, self.catalog, programs),
+            ("account", "agency", "status"),
+            programs=len(programs),
+        )
         shared = self.session.execute(
             select(func.count())
             .select_from(ProgramCountry)
@@ -277,43 +269,108 @@ class PortfolioService:
         }
 
     def history(self, program_id: str) -> list[AuditRecord]:
+        """The program's audit records, newest first, across renames.
+
+        A deleted program's history stays readable under the id it had when deleted.
+        """
         require(self.actor, "read")
-        return audit.history(self.session, "program", program_id)
+        program = self.session.execute(
+            select(Program).where(Program.code == program_id)
+        ).scalar_one_or_none()
+        if program is None:
+            deleted = self.session.execute(
+                select(AuditRecord.entity_ref)
+                .where(
+                    AuditRecord.entity_type == "program",
+                    AuditRecord.entity_id == program_id,
+                    AuditRecord.action == "delete",
+                )
+                .order_by(AuditRecord.id.desc())
+                .limit(1)
+            ).first()
+            if deleted is None:
+                raise NotFound(f"no program with id {program_id!r}")
+            if deleted.entity_ref is None:  # deleted before identities were recorded
+                return audit.history(self.session, "program", program_id)
+            return audit.history(
+                self.session,
+                "program",
+                program_id,
+                entity_ref=deleted.entity_ref,
+                legacy_ids=[program_id],
+            )
+        return audit.history(
+            self.session,
+            "program",
+            program.code,
+            entity_ref=_ref(program),
+            legacy_ids=self._former_codes(program),
+        )
+
+    def _former_codes(self, program: Program) -> set[str]:
+        """Every code the program had (older audit records name it by code only)."""
+        codes = {program.code}
+        for before, after in self.session.execute(
+            select(AuditRecord.before, AuditRecord.after).where(
+                AuditRecord.entity_ref == _ref(program), AuditRecord.action == "rename"
+            )
+        ):
+            codes |= {str((before or {}).get("id")), str((after or {}).get("id"))}
+        return codes
 
     # -- writes -------------------------------------------------------------------
     def create(self, data: ProgramCreate, *, source: str = "manual") -> ProgramPublic:
         return self.get(self.upsert_many([data], source=source, create_only=True).created[0])
 
     def update(self, program_id: str, data: ProgramUpdate) -> ProgramPublic:
+        """Change a program (``data.version`` must be the stored version).
+
+        ``data.id`` renames it: its budget lines, deliveries and history stay with it.
+        """
         require(self.actor, "program:write")
         program = self._load(program_id, lock=True)
-        self._check_scope(program.agency_id, ("agency",))
+        self._check_scope(program, ("agency",))
         if data.version != program.version:
             raise StaleVersion(
                 f"program {program_id!r} was changed by someone else (you sent version "
                 f"{data.version}, it is now at version {program.version}): reload and try again"
             )
         fields = resolve_fields(data, ("body",), self.catalog)
-        if fields.get("agency_id"):
-            self._check_scope(fields["agency_id"], ("body", "agency"))
         if "status" in fields and not self._transition_ok(program.status, fields["status"]):
             raise Conflict(
                 f"program {program_id!r} cannot go from {program.status} to {fields['status']}: "
                 f"next steps are {_next_steps(program.status)}"
             )
+        new_code = data.id if data.id is not None and data.id != program.code else None
+        if new_code is not None:
+            self._check_code_free(new_code, ("body", "id"))
         before = snapshot(program)
-        apply_fields(program, fields)
-        check_dates(program, ("body",))
+        apply_fields(program, fields, ("body",))
+        # The program as changed must still be inside the actor's scope (e.g. a new agency).
+        self._check_scope(program, ("body", "agency"))
+        if new_code is not None:
+            program.code = new_code
         after = snapshot(program)
         if after == before:
             return to_public(program)
         program.version += 1
         program.updated_at = utcnow()
         self.session.flush()
+        action = (
+            "rename"
+            if new_code is not None and _without_id(before) == _without_id(after)
+            else "update"
+        )
         audit.record(
             self.session,
             audit.Entry(
-                self.actor.username, "update", "program", program.id, before, snapshot(program)
+                self.actor.username,
+                action,
+                "program",
+                program.code,
+                before,
+                snapshot(program),
+                entity_ref=_ref(program),
             ),
         )
         return to_public(program)
@@ -321,18 +378,21 @@ class PortfolioService:
     def delete(self, program_id: str, version: int | None = None) -> None:
         require(self.actor, "program:write")
         program = self._load(program_id, lock=True)
-        self._check_scope(program.agency_id, ("agency",))
+        self._check_scope(program, ("agency",))
         if version is not None and version != program.version:
             raise StaleVersion(
                 f"program {program_id!r} is at version {program.version}, not {version}: "
                 "reload and try again"
             )
         before = snapshot(program)
+        ref = _ref(program)
         self.session.delete(program)
         self.session.flush()
         audit.record(
             self.session,
-            audit.Entry(self.actor.username, "delete", "program", program_id, before, None),
+            audit.Entry(
+                self.actor.username, "delete", "program", program_id, before, None, entity_ref=ref
+            ),
         )
 
     def upsert_many(
@@ -359,16 +419,13 @@ class PortfolioService:
         else:
             locs = [("items", i) for i in range(len(items))]
         problems: list[Detail] = []
-        denied: list[Detail] = []  # valid, but outside the actor's agencies: 403, not 422
         resolved: list[dict[str, Any]] = []
         for item, loc in zip(items, locs, strict=True):
             try:
-                fields = resolve_fields(item, loc, self.catalog)
-                resolved.append(fields)
+                resolved.append(resolve_fields(item, loc, self.catalog))
             except Invalid as exc:
                 problems.extend(exc.details)
-                continue
-            denied.extend(self._scope_problems(fields["agency_id"], (*loc, "agency")))
+                resolved.append({})
         seen: dict[str, tuple[str | int, ...]] = {}
         for item, loc in zip(items, locs, strict=True):
             if item.id is not None:
@@ -389,96 +446,143 @@ class PortfolioService:
         if create_only and existing:
             first = next(iter(existing))
             raise Conflict(f"program {first!r} already exists: update it with its version instead")
+        retired = self._retired_codes(
+            i.id for i in items if i.id is not None and i.id not in existing
+        )
         for item, loc in zip(items, locs, strict=True):
-            if item.id in existing:
-                denied.extend(self._scope_problems(existing[item.id].agency_id, (*loc, "agency")))
+            if item.id in retired:
+                problems.append(
+                    Detail(
+                        (*loc, "id"),
+                        f"id {item.id!r} belonged to a deleted program: ids are never reused",
+                    )
+                )
+        if problems:
+            raise Conflict(problems[0].msg, problems)
+
+        denied: list[Detail] = []  # valid, but outside the actor's scope: 403, not 422
+        created: list[Program] = []
+        updated: list[tuple[Program, dict[str, Any]]] = []
+        unchanged: list[str] = []
+        now = utcnow()
+        next_seq: dict[str, int] = {}
+        for item, fields, loc in zip(items, resolved, locs, strict=True):
+            program = existing.get(item.id) if item.id else None
+            if program is not None:
+                self._collect_scope(program, (*loc, "agency"), denied)
+                before = snapshot(program)
+                try:
+                    apply_fields(program, fields, loc)
+                except Invalid as exc:
+                    problems.extend(exc.details)
+                    continue
+                self._collect_scope(program, (*loc, "agency"), denied)
+                if snapshot(program) == before:
+                    unchanged.append(program.code)
+                    continue
+                program.version += 1
+                program.updated_at = now
+                updated.append((program, before))
+                continue
+            program = Program(
+                code=item.id or self._assign_id(fields, next_seq),
+                source=source,
+                version=1,
+                created_at=now,
+                updated_at=now,
+                marking="U",
+            )
+            try:
+                apply_fields(program, fields, loc)
+            except Invalid as exc:
+                problems.extend(exc.details)
+                continue
+            self._collect_scope(program, (*loc, "agency"), denied)
+            created.append(program)
+        if problems:
+            raise Invalid(
+                f"{len(problems)} problem(s) in the programs given; nothing was saved", problems
+            )
         if denied:
             raise Forbidden(
                 f"{self.actor.username} may not write {len(denied)} of the programs given; "
                 "nothing was saved",
                 denied,
             )
-
-        created: list[str] = []
-        updated: list[str] = []
-        unchanged: list[str] = []
-        entries: list[audit.Entry] = []
-        now = utcnow()
-        next_seq: dict[str, int] = {}
-        for item, fields, loc in zip(items, resolved, locs, strict=True):
-            program = existing.get(item.id) if item.id else None
-            if program is None:
-                program = Program(
-                    id=item.id or self._assign_id(fields, next_seq),
-                    source=source,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                    marking="U",
-                )
-                apply_fields(program, fields)
-                check_dates(program, loc)
-                self.session.add(program)
-                created.append(program.id)
-                entries.append(
-                    audit.Entry(
-                        self.actor.username, "create", "program", program.id, None, None, source
-                    )
-                )
-                continue
-            before = snapshot(program)
-            apply_fields(program, fields)
-            check_dates(program, loc)
-            if snapshot(program) == before:
-                unchanged.append(program.id)
-                continue
-            program.version += 1
-            program.updated_at = now
-            updated.append(program.id)
-            entries.append(
-                audit.Entry(
-                    self.actor.username, "update", "program", program.id, before, None, source
-                )
-            )
+        self.session.add_all(created)
         self.session.flush()
-        if entries:
-            by_id = {
-                p.id: p
-                for p in self.session.execute(
-                    select(Program).where(Program.id.in_([e.entity_id for e in entries]))
-                ).scalars()
-            }
-            audit.record_many(
-                self.session,
-                [
-                    audit.Entry(
-                        e.actor,
-                        e.action,
-                        e.entity_type,
-                        e.entity_id,
-                        e.before,
-                        snapshot(by_id[e.entity_id]),
-                        e.summary,
-                    )
-                    for e in entries
-                ],
+        entries = [
+            audit.Entry(
+                self.actor.username,
+                "create",
+                "program",
+                p.code,
+                None,
+                snapshot(p),
+                source,
+                entity_ref=_ref(p),
             )
-        return UpsertReport(tuple(created), tuple(updated), tuple(unchanged))
+            for p in created
+        ]
+        entries += [
+            audit.Entry(
+                self.actor.username,
+                "update",
+                "program",
+                p.code,
+                before,
+                snapshot(p),
+                source,
+                entity_ref=_ref(p),
+            )
+            for p, before in updated
+        ]
+        audit.record_many(self.session, entries)
+        return UpsertReport(
+            tuple(p.code for p in created), tuple(p.code for p, _ in updated), tuple(unchanged)
+        )
 
     # -- internals ----------------------------------------------------------------
     def _load_many(self, program_ids: Iterable[str]) -> dict[str, Program]:
-        """Programs by id, read in chunks so huge imports stay under parameter limits."""
+        """Programs by code, read in chunks so huge imports stay under parameter limits."""
         wanted = sorted(set(program_ids))
         found: dict[str, Program] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            for p in self.session.execute(select(Program).where(Program.id.in_(chunk))).scalars():
-                found[p.id] = p
+            for p in self.session.execute(select(Program).where(Program.code.in_(chunk))).scalars():
+                found[p.code] = p
         return found
+
+    def _retired_codes(self, codes: Iterable[str]) -> set[str]:
+        """Which of ``codes`` named a program that was deleted (never given out again)."""
+        wanted = sorted(set(codes))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found |= set(
+                self.session.execute(
+                    select(AuditRecord.entity_id).where(
+                        AuditRecord.entity_type == "program",
+                        AuditRecord.action == "delete",
+                        AuditRecord.entity_id.in_(chunk),
+                    )
+                ).scalars()
+            )
+        return found
+
+    def _check_code_free(self, code: str, loc: tuple[str | int, ...]) -> None:
+        taken = self.session.execute(select(Program.id).where(Program.code == code)).first()
+        if taken is not None:
+            raise Conflict(f"program id {code!r} is already taken", [Detail(loc, "is taken")])
+        if self._retired_codes([code]):
+            raise Conflict(
+                f"program id {code!r} belonged to a deleted program: ids are never reused",
+                [Detail(loc, "was used by a deleted program")],
+            )
 
     def _load(self, program_id: str, lock: bool = False) -> Program:
         require(self.actor, "read")
-        stmt = select(Program).where(Program.id == program_id)
+        stmt = select(Program).where(Program.code == program_id)
         if lock:
             stmt = stmt.with_for_update()
         program = self.session.execute(stmt).scalar_one_or_none()
@@ -486,53 +590,76 @@ class PortfolioService:
             raise NotFound(f"no program with id {program_id!r}")
         return program
 
-    def _scope_problems(self, agency_id: str, loc: tuple[str | int, ...]) -> list[Detail]:
-        """Why the actor may not write a program of ``agency_id`` (empty if they may)."""
-        scope = agency_scope(self.actor)
-        if scope is None or agency_id in scope:
-            return []
-        return [
-            Detail(
-                loc,
-                f"{self.actor.username} ({self.actor.role}, {self.actor.agency_id}) may not write "
-                f"programs of {agency_id}",
-            )
-        ]
+    def _partner_countries(self, program: Program) -> set[str]:
+        """A program's partner countries, a region's members counting for the region."""
+        out = {c.iso3 for c in program.countries}
+        for r in program.regions:
+            out |= set(self.catalog.region_members(r.region_code))
+        return out
 
-    def _check_scope(self, agency_id: str, loc: tuple[str | int, ...]) -> None:
-        problems = self._scope_problems(agency_id, loc)
+    def _collect_scope(
+        self, program: Program, loc: tuple[str | int, ...], into: list[Detail]
+    ) -> None:
+        """Add to ``into`` why the actor may not write ``program`` (nothing if they may)."""
+        if restrict(self.actor, "program:write").allows(
+            program.agency_id, self._partner_countries(program)
+        ):
+            return
+        partners = ", ".join(sorted(self._partner_countries(program))) or "no partner"
+        detail = Detail(
+            loc,
+            f"{self.actor.username} ({self.actor.describe()}) may not write programs of "
+            f"{program.agency_id} for {partners}",
+        )
+        if detail not in into:
+            into.append(detail)
+
+    def _check_scope(self, program: Program, loc: tuple[str | int, ...]) -> None:
+        problems: list[Detail] = []
+        self._collect_scope(program, loc, problems)
         if problems:
             raise Forbidden(problems[0].msg, problems)
 
+    def may_write(self, program: ProgramPublic) -> bool:
+        """Whether the actor may change ``program`` (for pages that offer forms)."""
+        countries = set(program.countries)
+        for code in program.regions:
+            countries |= set(self.catalog.region_members(code))
+        return restrict(self.actor, "program:write").allows(program.agency, countries)
+
     def _transition_ok(self, current: str, new: str) -> bool:
-        return self.actor.role == "admin" or engine.transition_allowed(current, new)
+        return can(self.actor, "program:override") or engine.transition_allowed(current, new)
 
     def _assign_id(self, fields: dict[str, Any], next_seq: dict[str, int]) -> str:
-        """``AGENCY-PARTNER-FY-NNNN``, e.g. ``STATE-NGA-2026-0007``."""
+        """``AGENCY-PARTNER-FY-NNNN``, e.g. ``STATE-NGA-2026-0007``; never a used one."""
         agency = self.catalog.top_agency(fields["agency_id"]).upper()
         partners = fields.get("countries") or fields.get("regions") or ["MULTI"]
         partner = partners[0] if len(partners) == 1 else "MULTI"
         start: date = fields["start"]
         prefix = f"{agency}-{partner}-{engine.fiscal_year(start)}-"
         if prefix not in next_seq:
-            taken = self.session.execute(
-                select(Program.id).where(
-                    Program.id.like(prefix.replace("_", r"\_") + "%", escape="\\")
-                )
-            ).scalars()
+            like = prefix.replace("_", r"\_") + "%"
+            taken = list(
+                self.session.execute(
+                    select(Program.code).where(Program.code.like(like, escape="\\"))
+                ).scalars()
+            )
+            # Codes of deleted programs stay taken (their history keeps the name).
+            taken += list(
+                self.session.execute(
+                    select(AuditRecord.entity_id).where(
+                        and_(
+                            AuditRecord.entity_type == "program",
+                            AuditRecord.entity_id.like(like, escape="\\"),
+                        )
+                    )
+                ).scalars()
+            )
             numbers = [int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()]
             next_seq[prefix] = max(numbers, default=0) + 1
         number = next_seq[prefix]
         next_seq[prefix] += 1
         return f"{prefix}{number:04d}"
-
-    def _region_bureaus(self, code: str) -> list[str | None]:
-        region = self.catalog.regions.get(code)
-        if region is None:
-            return []
-        if region.kind == "bureau":
-            return [code]
-        return [self.catalog.countries[m].bureau for m in region.members]
 
     @staticmethod
     def _order(sort: str, sums: Any) -> list[Any]:
@@ -549,7 +676,7 @@ class PortfolioService:
                 ],
             )
         column: Any = {
-            "id": Program.id,
+            "id": Program.code,
             "title": Program.title,
             "start": Program.start_date,
             "end": Program.end_date,
@@ -560,7 +687,16 @@ class PortfolioService:
             "obligated": func.coalesce(sums.c.obligated, 0),
             "disbursed": func.coalesce(sums.c.disbursed, 0),
         }[key]
-        return [column.desc() if desc else column.asc(), Program.id.asc()]
+        return [column.desc() if desc else column.asc(), Program.code.asc()]
+
+
+def _ref(program: Program) -> str:
+    """The program's stable identity in the audit trail."""
+    return f"program:{program.id}"
+
+
+def _without_id(snap: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in snap.items() if k != "id"}
 
 
 def _next_steps(status: str) -> str:

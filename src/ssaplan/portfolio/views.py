@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
-from ssaplan.core.auth import Actor, agency_scope
-from ssaplan.core.deps import StoreDep, requires, unit_of_work
-from ssaplan.core.errors import Forbidden
-from ssaplan.portfolio.engine import TRANSITIONS
-from ssaplan.portfolio.filters import ProgramFilter
+from ssaplan.core.deps import FormCsrf, StoreDep, requires, unit_of_work
+from ssaplan.core.permissions import Actor, can, restrict
+from ssaplan.portfolio.engine import TRANSITIONS, Money
+from ssaplan.portfolio.filters import SORT_KEYS, ProgramFilter
 from ssaplan.portfolio.schemas import ProgramPublic, ProgramUpdate
 from ssaplan.portfolio.service import PortfolioService
 from ssaplan.reference.catalog import get_catalog
-from ssaplan.web.charts import bars, columns
-from ssaplan.web.templating import csrf_for, render
+from ssaplan.ui.charts import bars, columns
+from ssaplan.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
 WebReader = Annotated[Actor, Depends(requires("read"))]
@@ -94,8 +93,7 @@ def program_page(request: Request, program_id: str, store: StoreDep, actor: WebR
         program = service.get(program_id)
         history = service.history(program_id)
     catalog = get_catalog()
-    scope = agency_scope(actor)
-    may_write = scope is None or program.agency in scope
+    may_write = restrict(actor, "program:write").allows(program.agency, program.countries)
     chart = columns(
         [f"FY{b.fiscal_year}" for b in program.budget],
         [
@@ -113,7 +111,7 @@ def program_page(request: Request, program_id: str, store: StoreDep, actor: WebR
             "history": [_history_row(r) for r in history],
             "may_write": may_write,
             "next_statuses": sorted(TRANSITIONS.get(program.status, frozenset()))
-            if actor.role != "admin"
+            if not can(actor, "program:override")
             else sorted(set(TRANSITIONS) - {program.status}),
             "marking": catalog.markings.get(program.marking),
             "names": _names(program),
@@ -121,7 +119,7 @@ def program_page(request: Request, program_id: str, store: StoreDep, actor: WebR
     )
 
 
-@router.post("/programs/{program_id:path}/status")
+@router.post("/programs/{program_id:path}/status", dependencies=[FormCsrf])
 def program_status_submit(
     request: Request,
     program_id: str,
@@ -129,11 +127,8 @@ def program_status_submit(
     actor: Annotated[Actor, Depends(requires("program:write"))],
     status: Annotated[str, Form()],
     version: Annotated[int, Form()],
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Move a program along its pipeline from its page."""
-    if not hmac.compare_digest(csrf_for(request), csrf):
-        raise Forbidden("missing or wrong form token; reload the page and try again")
     with unit_of_work(store) as session:
         PortfolioService(session, actor).update(
             program_id, ProgramUpdate(status=status, version=version)
@@ -177,4 +172,106 @@ def _history_row(record: Any) -> dict[str, Any]:
         "action": record.action,
         "summary": record.summary,
         "changed": changed if record.action == "update" else [],
+    }
+
+
+def filter_from_query(
+    country: str | None = None,
+    region: str | None = None,
+    agency: str | None = None,
+    account: str | None = None,
+    fiscal_year: str | None = None,
+    status: str | None = None,
+    objective: str | None = None,
+    q: str | None = None,
+) -> ProgramFilter:
+    """Form fields arrive as strings, empty when unset; empty means 'any'."""
+    fy = int(fiscal_year) if fiscal_year and fiscal_year.strip().isdigit() else None
+    return ProgramFilter(
+        country=country or None,
+        region=region or None,
+        agency=agency or None,
+        account=account or None,
+        fiscal_year=fy,
+        status=status or None,
+        objective=objective or None,
+        q=q or None,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(
+    request: Request,
+    store: StoreDep,
+    actor: WebReader,
+    flt: Annotated[ProgramFilter, Depends(filter_from_query)],
+    page: Annotated[int, Query(ge=1)] = 1,
+    sort: str = "-planned",
+) -> Response:
+    """The portfolio overview: totals by year, region, account and agency, and the programs."""
+    if sort.lstrip("-") not in SORT_KEYS:
+        sort = "-planned"
+    with store.session() as session:
+        service = PortfolioService(session, actor)
+        rollup = service.rollup(flt)
+        listing = service.list_programs(
+            flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=sort
+        )
+    by = rollup.by
+    years = list(by["fiscal_year"])
+    charts = {
+        "fiscal_year": columns(
+            [f"FY{y}" for y in years],
+            [
+                (name, [getattr(by["fiscal_year"][y], name) for y in years])
+                for name in ("planned", "obligated", "disbursed")
+            ],
+            title="Money by fiscal year",
+        ),
+        "bureau": _bars(by["bureau"], "Planned by regional bureau", "region"),
+        "account": _bars(by["account"], "Planned by funding account", "account"),
+        "agency": _bars(by["agency"], "Planned by agency", "agency"),
+    }
+    query = {k: v for k, v in flt.model_dump().items() if v not in (None, "")}
+    return render(
+        request,
+        "portfolio/overview.html",
+        {
+            "rollup": rollup,
+            "charts": charts,
+            "listing": listing,
+            "flt": flt,
+            "query": query,
+            "page": page,
+            "pages": max(1, -(-listing.total // PAGE_SIZE)),
+            "sort": sort,
+            "options": _filter_options(),
+        },
+    )
+
+
+def _bars(groups: Mapping[str, Money], title: str, param: str) -> Markup:
+    items = [(k, m.planned) for k, m in groups.items()]
+    links = [
+        f"/?{param}={k}" if k not in ("Multi-regional", "Unassigned") else None for k, _ in items
+    ]
+    return bars(items, title=title, links=links)
+
+
+def _filter_options() -> dict[str, list[tuple[str, str]]]:
+    from ssaplan.portfolio.models import STATUSES
+    from ssaplan.reference.catalog import get_catalog
+
+    c = get_catalog()
+    return {
+        "region": [
+            (r.code, f"{r.code} — {r.name}")
+            for r in c.regions.values()
+            if r.kind in ("bureau", "combatant_command", "organization")
+        ],
+        "country": sorted(((k, v.name) for k, v in c.countries.items()), key=lambda kv: kv[1]),
+        "agency": [(a.id, a.id if a.parent else f"{a.id} (all)") for a in c.agencies.values()],
+        "account": [(a.id, f"{a.id} — {a.name}") for a in c.accounts.values()],
+        "fiscal_year": [(str(y), f"FY{y}") for y in range(2025, 2030)],
+        "status": [(s, s) for s in STATUSES],
     }

@@ -248,10 +248,20 @@ class Catalog:
             current = self.agencies[current.parent]
         return current.id
 
-    def agency_family(self, agency_id: str) -> set[str]:
-        """An agency and all its bureaus and offices."""
-        top = self.top_agency(agency_id)
-        return {a for a in self.agencies if self.top_agency(a) == top}
+    def agency_descendants(self, agency_id: str) -> frozenset[str]:
+        """An agency and every bureau and office below it (``State/INL``: INL and its
+        offices; ``State``: all of State); empty for an unknown id."""
+        if agency_id not in self.agencies:
+            return frozenset()
+        out = {agency_id}
+        grew = True
+        while grew:
+            grew = False
+            for a in self.agencies.values():
+                if a.parent in out and a.id not in out:
+                    out.add(a.id)
+                    grew = True
+        return frozenset(out)
 
     def country_regions(self, iso3: str) -> tuple[str, ...]:
         """Codes of every region the country belongs to, of any kind."""

@@ -14,7 +14,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from ssaplan.core import audit
-from ssaplan.core.auth import Actor, require
+from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import Base
 from ssaplan.reference.catalog import Catalog
 from ssaplan.reference.models import (

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from ssaplan.assessment.indicators.reader import NameIssue, Observation, ParsedFile, Problem
 from ssaplan.assessment.models import IndicatorObservation
 from ssaplan.core import audit
-from ssaplan.core.auth import Actor, require
 from ssaplan.core.errors import Invalid, NotFound
+from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import utcnow
 from ssaplan.reference.catalog import UnknownCode, get_catalog
 

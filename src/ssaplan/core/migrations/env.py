@@ -3,11 +3,11 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import ssaplan.models  # noqa: F401  (registers every table on Base.metadata)
-from ssaplan.core.store import Base
-
 config = context.config
-target_metadata = Base.metadata
+# Upgrades need no models. Autogenerate does: ``scripts/new_migration.py`` imports every
+# domain's models (``ssaplan.domains.import_models``) and hands their metadata over here,
+# so core never imports a domain.
+target_metadata = config.attributes.get("target_metadata")
 
 
 def run() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ssaplan.demo import LABEL, generate
+from ssaplan.portfolio.demo import LABEL, generate
 from ssaplan.reference.catalog import get_catalog
 
 
@@ -35,7 +35,7 @@ def test_every_program_is_labelled_illustrative() -> None:
 
 
 def test_no_navies_for_landlocked_partners() -> None:
-    from ssaplan.demo import LANDLOCKED
+    from ssaplan.portfolio.demo import LANDLOCKED
 
     for p in generate(2013):
         if "maritime" in p.title.lower() or "navy" in p.title.lower():

@@ -1,4 +1,7 @@
-"""The app factory: the JSON API and the workbench pages in one ASGI app.
+"""The app factory: the JSON API and the workbench pages of every domain in one ASGI app.
+
+Middleware and error handlers first, then each registered domain's routers
+(:mod:`ssaplan.domains`), templating over their templates and their navigation.
 
 Errors take one shape everywhere (:func:`ssaplan.core.errors.envelope`): JSON for the
 API, the same content rendered as a page for browsers (a missing login sends the
@@ -16,24 +19,21 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ssaplan import __version__
-from ssaplan.core import api as core_api
-from ssaplan.core.auth import Actor
+from ssaplan import __version__, domains
 from ssaplan.core.deps import requires
 from ssaplan.core.errors import Detail, SsaplanError, envelope
+from ssaplan.core.permissions import Actor
 from ssaplan.core.settings import Settings, get_settings
+from ssaplan.core.spec import load
 from ssaplan.core.store import Store, require_current_schema
-from ssaplan.portfolio import api as portfolio_api
-from ssaplan.portfolio import views as portfolio_views
-from ssaplan.reference import api as reference_api
 from ssaplan.reference.catalog import get_catalog
-from ssaplan.web import views as web_views
-from ssaplan.web.templating import render
+from ssaplan.ui.templating import Templating, render
 
 log = logging.getLogger("ssaplan")
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).parent / "ui" / "static"
 
 HTTP_CODES = {
     400: "bad_request",
@@ -59,13 +59,14 @@ def _error_response(
         if status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        return render(request, "web/error.html", {"error": body["error"]}, status=status)
+        return render(request, "ui/error.html", {"error": body["error"]}, status=status)
     return JSONResponse(body, status_code=status)
 
 
 def create_app(store: Store | str | None = None, settings: Settings | None = None) -> FastAPI:
     """Build the app for one database (default: ``$SSAPLAN_DB``)."""
     settings = settings or get_settings()
+    domains.install()
     if not isinstance(store, Store):
         store = Store(store or settings.db)
     require_current_schema(store)
@@ -83,6 +84,7 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.templating = Templating(domains.template_packages(), domains.navigation())
 
     @app.exception_handler(SsaplanError)
     async def _domain_error(request: Request, exc: SsaplanError) -> Response:
@@ -98,6 +100,19 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
             for e in exc.errors()
         )
         return _error_response(request, 422, "invalid", "the request is not valid", details)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # Two writers racing for one id (or a reference removed meanwhile): the loser's
+        # transaction rolled back whole; tell them so instead of failing with a 500.
+        log.info("integrity conflict on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _error_response(
+            request,
+            409,
+            "conflict",
+            "the change conflicts with one made at the same time (or with an existing "
+            "record); nothing was saved: reload and try again",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -119,29 +134,9 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
         return app.openapi()
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # Domains add their routers at their own marker.
-    # [ingest routers]
-    from ssaplan.coordination import api as coordination_api
-    from ssaplan.ingest import api as ingest_api
-    from ssaplan.ingest import views as ingest_views
-
-    app.include_router(ingest_api.router)
-    app.include_router(coordination_api.router)
-    app.include_router(ingest_views.router)
-    # [assessment routers]
-    from ssaplan.assessment import api as assessment_api
-    from ssaplan.assessment import views as assessment_views
-
-    app.include_router(assessment_api.router)
-    app.include_router(assessment_views.router)
-    for router in (
-        core_api.router,
-        reference_api.router,
-        portfolio_api.router,
-        web_views.router,
-        portfolio_views.router,
-    ):
-        app.include_router(router)
+    for kind in ("api", "views"):
+        for target in domains.routers(kind):
+            app.include_router(load(target))
     return app
 
 

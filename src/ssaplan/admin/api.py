@@ -1,18 +1,19 @@
-"""Core API routes: health, logins and tokens, the current user, users, the audit trail."""
+"""Administration over the API: health, logins and tokens, the current user, users and
+their roles, the audit trail."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from ssaplan import __version__
 from ssaplan.core import audit
-from ssaplan.core.auth import Actor
 from ssaplan.core.deps import Admin, StoreDep, get_settings, requires, unit_of_work
-from ssaplan.core.models import AuditRecord
+from ssaplan.core.permissions import Actor, permissions_of
+from ssaplan.core.schemas import AuditPublic, AuditVerification, Page, audit_public
 from ssaplan.core.settings import Settings
 from ssaplan.core.store import current_revisions, head_revisions, utcnow
 from ssaplan.core.users import add_user, list_users, login, logout, public
@@ -27,7 +28,7 @@ class Health(BaseModel):
     schema_current: bool
 
 
-@router.get("/health", tags=["core"])
+@router.get("/health", tags=["admin"])
 def health(store: StoreDep) -> Health:
     """Liveness and readiness (database reachable, schema current); needs no login."""
     try:
@@ -50,13 +51,25 @@ class TokenRequest(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class RoleAssignmentPublic(BaseModel):
+    """One role a user holds, and where: ``all``, an ``agency``, a ``bureau`` or a ``country``."""
+
+    role: str
+    scope_kind: Literal["all", "agency", "bureau", "country"] = "all"
+    scope: str = ""
+
+
 class UserPublic(BaseModel):
+    """A user as admins and the user see them (never the password hash)."""
+
     id: int
     username: str
     full_name: str
     agency: str
     role: str
+    roles: list[RoleAssignmentPublic]
     active: bool
+    version: int
 
 
 class TokenResponse(BaseModel):
@@ -66,23 +79,22 @@ class TokenResponse(BaseModel):
     user: UserPublic
 
 
-@router.post("/auth/token", tags=["core"])
+@router.post("/auth/token", tags=["admin"])
 def create_token(
     body: TokenRequest, store: StoreDep, settings: Annotated[Settings, Depends(get_settings)]
 ) -> TokenResponse:
     """Exchange a username and password for a bearer token (the same login as the web)."""
-    with unit_of_work(store) as session:
-        user, token = login(
-            session, body.username, body.password, kind="api", hours=settings.session_hours
-        )
-        return TokenResponse(
-            token=token,
-            expires_at=utcnow() + timedelta(hours=settings.session_hours),
-            user=UserPublic(**public(user)),
-        )
+    user, token = login(
+        store, body.username, body.password, kind="api", hours=settings.session_hours
+    )
+    return TokenResponse(
+        token=token,
+        expires_at=utcnow() + timedelta(hours=settings.session_hours),
+        user=UserPublic(**user),
+    )
 
 
-@router.post("/auth/logout", tags=["core"], status_code=204)
+@router.post("/auth/logout", tags=["admin"], status_code=204)
 def revoke_token(
     request: Request, store: StoreDep, actor: Annotated[Actor, Depends(requires("read"))]
 ) -> None:
@@ -95,19 +107,22 @@ class Me(BaseModel):
     username: str
     role: str
     agency: str | None
+    roles: list[RoleAssignmentPublic]
     permissions: list[str]
 
 
-@router.get("/me", tags=["core"])
+@router.get("/me", tags=["admin"])
 def me(actor: Annotated[Actor, Depends(requires("read"))]) -> Me:
     """Who you are logged in as, and what you may do."""
-    from ssaplan.core.auth import PERMISSIONS
-
     return Me(
         username=actor.username,
         role=actor.role,
         agency=actor.agency_id,
-        permissions=sorted(PERMISSIONS.get(actor.role, frozenset())),
+        roles=[
+            RoleAssignmentPublic(role=g.role, scope_kind=g.kind, scope=g.scope)
+            for g in actor.grants
+        ],
+        permissions=permissions_of(actor),
     )
 
 
@@ -119,14 +134,15 @@ class UserCreate(BaseModel):
     full_name: str = ""
 
 
-@router.get("/users", tags=["core"])
-def get_users(store: StoreDep, actor: Admin) -> dict[str, list[UserPublic]]:
+@router.get("/users", tags=["admin"])
+def get_users(store: StoreDep, actor: Admin) -> Page[UserPublic]:
     """Every user (admins only)."""
     with store.session() as session:
-        return {"items": [UserPublic(**public(u)) for u in list_users(session, actor)]}
+        users = [UserPublic(**public(u)) for u in list_users(session, actor)]
+        return Page[UserPublic](items=users, total=len(users))
 
 
-@router.post("/users", tags=["core"], status_code=201)
+@router.post("/users", tags=["admin"], status_code=201)
 def post_user(body: UserCreate, store: StoreDep, actor: Admin) -> UserPublic:
     """Add a user (admins only)."""
     with unit_of_work(store) as session:
@@ -134,33 +150,7 @@ def post_user(body: UserCreate, store: StoreDep, actor: Admin) -> UserPublic:
         return UserPublic(**public(user))
 
 
-class AuditPublic(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    entity_type: str
-    entity_id: str
-    summary: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-def audit_public(r: AuditRecord) -> AuditPublic:
-    return AuditPublic(
-        id=r.id,
-        at=r.at,
-        actor=r.actor,
-        action=r.action,
-        entity_type=r.entity_type,
-        entity_id=r.entity_id,
-        summary=r.summary,
-        before=r.before,
-        after=r.after,
-    )
-
-
-@router.get("/audit", tags=["core"])
+@router.get("/audit", tags=["admin"])
 def get_audit(
     store: StoreDep,
     actor: Annotated[Actor, Depends(requires("audit:read"))],
@@ -171,7 +161,7 @@ def get_audit(
     before_id: Annotated[
         int | None, Query(description="page backwards from this record id")
     ] = None,
-) -> dict[str, list[AuditPublic]]:
+) -> Page[AuditPublic]:
     """Audit records, newest first."""
     with store.session() as session:
         records = audit.search(
@@ -182,22 +172,22 @@ def get_audit(
             limit=limit,
             before_id=before_id,
         )
-        return {"items": [audit_public(r) for r in records]}
+        return Page[AuditPublic](items=[audit_public(r) for r in records])
 
 
-@router.get("/audit/verify", tags=["core"])
+@router.get("/audit/verify", tags=["admin"])
 def verify_audit(
     store: StoreDep, actor: Annotated[Actor, Depends(requires("audit:read"))]
-) -> dict[str, Any]:
+) -> AuditVerification:
     """Recompute the audit hash chain and report whether it is intact."""
     with store.session() as session:
         result = audit.verify(session)
-    return {
-        "ok": result.ok,
-        "records": result.records,
-        "first_bad_id": result.first_bad_id,
-        "reason": result.reason,
-    }
+    return AuditVerification(
+        ok=result.ok,
+        records=result.records,
+        first_bad_id=result.first_bad_id,
+        reason=result.reason,
+    )
 
 
 __all__ = ["router"]

@@ -1,0 +1,1 @@
+"""Administration: logins, users and their roles, the audit trail."""

@@ -1,0 +1,99 @@
+"""``ssaplan user ...`` and ``ssaplan audit ...``: thin wrappers over core's services."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from ssaplan.clikit import DbOpt, JsonOpt, emit, info, open_store, state
+from ssaplan.core.errors import SsaplanError
+
+user_app = typer.Typer(help="Manage users and their roles.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="login name (lowercase)")],
+    role: Annotated[str, typer.Option(help="viewer, planner, analyst or admin")] = "viewer",
+    agency: Annotated[
+        str, typer.Option(help="agency id or name, e.g. State, DoD, USAID")
+    ] = "State",
+    full_name: Annotated[str, typer.Option(help="the person's name")] = "",
+    password: Annotated[
+        str | None,
+        typer.Option(help="password (else $SSAPLAN_PASSWORD, else asked for)", show_default=False),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a user who can log in to the workbench and the API."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.core.users import add_user, public
+
+    st = state(ctx, db, as_json)
+    secret = password or os.environ.get("SSAPLAN_PASSWORD")
+    if not secret:
+        if not sys.stdin.isatty():
+            raise SsaplanError(
+                "no password given: use --password, $SSAPLAN_PASSWORD, or a terminal"
+            )
+        secret = getpass.getpass(f"password for {username}: ")
+    store = open_store(st)
+    with store.transaction() as session:
+        user = add_user(
+            session,
+            Actor.operator(),
+            username=username,
+            password=secret,
+            role=role,
+            agency=agency,
+            full_name=full_name,
+        )
+        data = public(user)
+    emit(st, data, lambda: info(f"added {data['username']} ({data['role']}, {data['agency']})"))
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """List users."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.core.users import list_users, public
+
+    st = state(ctx, db, as_json)
+    with open_store(st).session() as session:
+        users = [public(u) for u in list_users(session, Actor.operator())]
+
+    def human() -> None:
+        for u in users:
+            sys.stdout.write(
+                f"{u['username']:<20} {u['role']:<8} {u['agency']:<10} {u['full_name']}\n"
+            )
+
+    emit(st, {"users": users}, human)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Check the audit trail's hash chain end to end; exit 1 if it was tampered with."""
+    from ssaplan.core.audit import verify
+
+    st = state(ctx, db, as_json)
+    with open_store(st).session() as session:
+        result = verify(session)
+    data = {
+        "ok": result.ok,
+        "records": result.records,
+        "first_bad_id": result.first_bad_id,
+        "reason": result.reason,
+    }
+    if not result.ok:
+        emit(st, data, lambda: None)
+        where = f" at record {result.first_bad_id}" if result.first_bad_id else ""
+        raise SsaplanError(f"audit trail is not intact{where}: {result.reason}")
+    emit(st, data, lambda: info(f"audit trail intact: {result.records} records"))

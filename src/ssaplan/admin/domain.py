@@ -1,0 +1,16 @@
+"""The administration domain's declaration."""
+
+from ssaplan.core.spec import Command, Domain
+
+DOMAIN = Domain(
+    name="admin",
+    package="ssaplan.admin",
+    title="Administration",
+    api=("ssaplan.admin.api:router",),
+    views=("ssaplan.admin.views:router",),
+    templates=True,
+    commands=(
+        Command(("user",), "ssaplan.admin.cli:user_app"),
+        Command(("audit",), "ssaplan.admin.cli:audit_app"),
+    ),
+)

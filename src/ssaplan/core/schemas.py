@@ -1,0 +1,69 @@
+"""Shapes every domain's API shares: pages of items, audit records, simple acknowledgements.
+
+Schema naming across domains (STYLE.md): ``XCreate`` / ``XUpdate`` come in, ``XPublic``
+goes out, and lists are ``Page[XPublic]`` (or a subclass adding totals).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ssaplan.core.models import AuditRecord
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """A list of items; ``total`` counts every match when the list is paged."""
+
+    items: list[T]
+    total: int | None = None
+
+
+class StrictModel(BaseModel):
+    """An input that refuses fields it does not know (a typo is an error, not ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AuditPublic(BaseModel):
+    """One audit record: who did what to which record, and the record before and after."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    entity_ref: str | None = None
+    summary: str
+    # Snapshots of whatever record was written: free-form JSON on purpose.
+    before: dict[str, Any] | None = Field(json_schema_extra={"x-free-form": True})
+    after: dict[str, Any] | None = Field(json_schema_extra={"x-free-form": True})
+
+
+def audit_public(r: AuditRecord) -> AuditPublic:
+    return AuditPublic(
+        id=r.id,
+        at=r.at,
+        actor=r.actor,
+        action=r.action,
+        entity_type=r.entity_type,
+        entity_id=r.entity_id,
+        entity_ref=r.entity_ref,
+        summary=r.summary,
+        before=r.before,
+        after=r.after,
+    )
+
+
+class AuditVerification(BaseModel):
+    """Whether the audit chain is intact, and where it breaks if not."""
+
+    ok: bool
+    records: int
+    first_bad_id: int | None
+    reason: str

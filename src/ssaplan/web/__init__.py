@@ -1,1 +1,0 @@
-"""The workbench: app factory, layout, static assets, the home dashboard."""
