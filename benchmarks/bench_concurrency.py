@@ -178,21 +178,27 @@ def _run(url: str, label: str, seconds: float) -> dict[str, Any]:
     codes = _prepare(url)
     port = _free_port()
     env = {**os.environ, "SSAPLAN_DB": url}
+    log = tempfile.TemporaryFile()
     server = subprocess.Popen(
         _ssaplan("--db", url, "serve", "--port", str(port), "--workers", "2"),
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        started = time.monotonic()
+        while True:
             try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/api/health", timeout=30).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            time.sleep(0.1)
+            if time.monotonic() - started > 300 or server.poll() is not None:
+                log.seek(0)
+                tail = log.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"the server at {base} did not start:\n{tail}")
+            time.sleep(0.2)
         token = httpx.post(
             f"{base}/api/auth/token", json={"username": "bench", "password": PASSWORD}
         ).json()["token"]
