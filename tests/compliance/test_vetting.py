@@ -26,9 +26,14 @@ DECIDED = date(2025, 1, 1)
 
 
 def approved(
-    subject: str = "U1", program: str | None = "P1", decided: date = DECIDED, **kw: int
+    subject: str = "U1",
+    program: str | None = "P1",
+    decided: date = DECIDED,
+    validity_days: int = 365,
 ) -> VettingRecord:
-    return VettingRecord(f"V-{subject}-{decided}", subject, program, "approved", decided, **kw)
+    return VettingRecord(
+        f"V-{subject}-{decided}", subject, program, "approved", decided, validity_days=validity_days
+    )
 
 
 def register(
