@@ -24,6 +24,7 @@ PACKAGES: tuple[str, ...] = (
     "ssaplan.coordination",
     "ssaplan.ingest",
     "ssaplan.assessment",
+    "ssaplan.compliance",
 )
 
 
