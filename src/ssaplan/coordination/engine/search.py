@@ -89,19 +89,44 @@ def _entries_at_least(product: Any, threshold: float) -> tuple[np.ndarray, ...]:
     return rows, cols, product[rows, cols]
 
 
-def _score_keep(
-    p: Prepared, cfg: OverlapConfig, ia: np.ndarray, ib: np.ndarray, cos: np.ndarray,
-    stats: SearchStats,
-) -> Scored | None:
-    ok = allowed(p, cfg, ia, ib)
-    if not ok.any():
-        return None
-    started = time.perf_counter()
-    scored = score_pairs(p, cfg, ia[ok], ib[ok], cos[ok])
-    stats.candidates += len(scored)
-    keep = (scored.score >= cfg.report) & (scored.partner > 0)
-    stats.seconds_scoring += time.perf_counter() - started
-    return scored.take(keep) if keep.any() else None
+# Candidate pairs are scored in batches of about this many (scoring has a fixed cost
+# per call, so tiny blocks are pooled).
+BATCH_PAIRS = 500_000
+
+
+class _Scorer:
+    """Collects candidate pairs and scores them in batches, keeping those reported."""
+
+    def __init__(self, p: Prepared, cfg: OverlapConfig, stats: SearchStats) -> None:
+        self.p, self.cfg, self.stats = p, cfg, stats
+        self.buffer: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.pending = 0
+        self.parts: list[Scored] = []
+
+    def add(self, ia: np.ndarray, ib: np.ndarray, cos: np.ndarray) -> None:
+        ok = allowed(self.p, self.cfg, ia, ib)
+        if ok.any():
+            self.buffer.append((ia[ok], ib[ok], cos[ok]))
+            self.pending += int(ok.sum())
+            if self.pending >= BATCH_PAIRS:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        started = time.perf_counter()
+        ia, ib, cos = (np.concatenate(parts) for parts in zip(*self.buffer, strict=True))
+        self.buffer, self.pending = [], 0
+        scored = score_pairs(self.p, self.cfg, ia, ib, cos)
+        self.stats.candidates += len(scored)
+        keep = (scored.score >= self.cfg.report) & (scored.partner > 0)
+        if keep.any():
+            self.parts.append(scored.take(keep))
+        self.stats.seconds_scoring += time.perf_counter() - started
+
+    def result(self) -> Scored:
+        self.flush()
+        return Scored.concat(self.parts)
 
 
 def blocked_search(p: Prepared, cfg: OverlapConfig) -> tuple[Scored, SearchStats]:
@@ -109,7 +134,7 @@ def blocked_search(p: Prepared, cfg: OverlapConfig) -> tuple[Scored, SearchStats
     stats = SearchStats()
     keys = partner_keys(p)
     threshold = p.cosine_for_component(cfg.candidate_text)
-    parts: list[Scored] = []
+    scorer = _Scorer(p, cfg, stats)
     for key in range(keys.shape[1]):
         idx = keys.indices[keys.indptr[key] : keys.indptr[key + 1]].astype(np.int64)
         if len(idx) < 2:
@@ -128,24 +153,20 @@ def blocked_search(p: Prepared, cfg: OverlapConfig) -> tuple[Scored, SearchStats
             upper = cols > rows + r0
             ia, ib = idx[rows[upper] + r0], idx[cols[upper]]
             stats.seconds_product += time.perf_counter() - started
-            part = _score_keep(p, cfg, ia, ib, cos[upper].astype(np.float32), stats)
-            if part is not None:
-                parts.append(part)
-        parts.extend(_cross_language(p, cfg, idx, Xb, threshold, stats))
-    scored = _dedupe(Scored.concat(parts), p.n)
+            scorer.add(ia, ib, cos[upper].astype(np.float32))
+        _cross_language(p, idx, Xb, threshold, scorer)
+    scored = _dedupe(scorer.result(), p.n)
     scored = cap_per_record(scored, cfg.max_pairs_per_record)
     stats.kept = len(scored)
     return scored, stats
 
 
 def _cross_language(
-    p: Prepared, cfg: OverlapConfig, idx: np.ndarray, Xb: Any, threshold: float,
-    stats: SearchStats,
-) -> list[Scored]:
+    p: Prepared, idx: np.ndarray, Xb: Any, threshold: float, scorer: _Scorer
+) -> None:
     """Pairs of one block whose texts are in different determined languages."""
     langs = p.lang[idx]
     present = [code for code in np.unique(langs) if code >= 0]
-    out: list[Scored] = []
     for i, la in enumerate(present):
         pos_a = np.flatnonzero(langs == la)
         for lb in present[i + 1 :]:
@@ -155,16 +176,10 @@ def _cross_language(
                 rows_a = pos_a[r0 : r0 + step]
                 product = Xb[rows_a] @ Xb[pos_b].T
                 dense = product.toarray() if sparse.issparse(product) else np.asarray(product)
-                ra, rb = np.nonzero(np.ones_like(dense, dtype=bool))
-                cos = dense[ra, rb].astype(np.float32)
-                # same-language-threshold pairs were already found by the main product
-                fresh = cos < threshold
-                ga, gb = idx[rows_a[ra[fresh]]], idx[pos_b[rb[fresh]]]
-                ia, ib = np.minimum(ga, gb), np.maximum(ga, gb)
-                part = _score_keep(p, cfg, ia, ib, cos[fresh], stats)
-                if part is not None:
-                    out.append(part)
-    return out
+                # pairs at or above the threshold were already found by the main product
+                ra, rb = np.nonzero(dense < threshold)
+                ga, gb = idx[rows_a[ra]], idx[pos_b[rb]]
+                scorer.add(np.minimum(ga, gb), np.maximum(ga, gb), dense[ra, rb].astype(np.float32))
 
 
 def _dedupe(scored: Scored, n: int) -> Scored:
@@ -217,7 +232,7 @@ def brute_force(p: Prepared, cfg: OverlapConfig, chunk_rows: int = 0) -> BruteFo
     threshold = p.cosine_for_component(cfg.candidate_text)
     step = chunk_rows or max(1, CHUNK_CELLS // max(p.n, 1))
     stats = SearchStats()
-    parts: list[Scored] = []
+    scorer = _Scorer(p, cfg, stats)
     above = above_shared = 0
     for r0 in range(0, p.n, step):
         r1 = min(p.n, r0 + step)
@@ -229,9 +244,5 @@ def brute_force(p: Prepared, cfg: OverlapConfig, chunk_rows: int = 0) -> BruteFo
         above += int(hot.sum())
         above_shared += int((hot & share).sum())
         rows, cols = np.nonzero(upper & share)
-        part = _score_keep(
-            p, cfg, rows + r0, cols.astype(np.int64), cos[rows, cols].astype(np.float32), stats
-        )
-        if part is not None:
-            parts.append(part)
-    return BruteForce(Scored.concat(parts), above, above_shared, time.perf_counter() - started)
+        scorer.add(rows + r0, cols.astype(np.int64), cos[rows, cols].astype(np.float32))
+    return BruteForce(scorer.result(), above, above_shared, time.perf_counter() - started)

