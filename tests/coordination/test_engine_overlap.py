@@ -34,9 +34,10 @@ def act(id_: str, **kw: object) -> Activity:
 
 @pytest.fixture(scope="module")
 def background() -> tuple[Activity, ...]:
-    """Unrelated generated activities elsewhere, so that idf reflects a real corpus."""
+    """Unrelated generated activities elsewhere, so that idf reflects a real corpus; all
+    of one donor, so that they are never paired among themselves."""
     world = generate(1500, partners=["NGA", "ETH", "GHA", "SEN"], seed=3, duplicate_share=0)
-    return world.activities
+    return tuple(replace(a, source="donor", agency_or_donor="BACKGROUND") for a in world.activities)
 
 
 def run(acts: list[Activity], background: tuple[Activity, ...] = (), **kw: object):  # type: ignore[no-untyped-def]
