@@ -30,9 +30,12 @@ F = DonorFlow
 #   B            40           0           90            0
 #   C             0          30            0            0
 EXAMPLE = [
-    F("A", "KEN", "police", 2024, 60), F("B", "KEN", "police", 2024, 40),
-    F("A", "KEN", "justice", 2024, 10), F("C", "KEN", "justice", 2025, 30),
-    F("B", "SOM", "justice", 2025, 100), F("B", "SOM", "justice", 2025, -10),
+    F("A", "KEN", "police", 2024, 60),
+    F("B", "KEN", "police", 2024, 40),
+    F("A", "KEN", "justice", 2024, 10),
+    F("C", "KEN", "justice", 2025, 30),
+    F("B", "SOM", "justice", 2025, 100),
+    F("B", "SOM", "justice", 2025, -10),
     F("A", "SOM", "police", 2025, 30),
 ]
 
@@ -142,7 +145,9 @@ def iati_flows() -> list[DonorFlow]:
         tree = etree.parse(str(shared_data("iati", folder, name)), parser)
         for activity in tree.iter("iati-activity"):
             donor = activity.find("reporting-org").get("ref")
-            countries = [(c.get("code"), c.get("percentage")) for c in activity.findall("recipient-country")]
+            countries = [
+                (c.get("code"), c.get("percentage")) for c in activity.findall("recipient-country")
+            ]
             sectors = [
                 (s.get("code"), s.get("percentage"))
                 for s in activity.findall("sector")
@@ -161,7 +166,9 @@ def iati_flows() -> list[DonorFlow]:
                     cshare = float(cpct) / 100 if cpct else 1 / len(countries)
                     for sector, spct in sectors:
                         sshare = float(spct) / 100 if spct else 1 / len(sectors)
-                        flows.append(F(donor, code, sector[:3], int(when[:4]), amount * cshare * sshare))
+                        flows.append(
+                            F(donor, code, sector[:3], int(when[:4]), amount * cshare * sshare)
+                        )
     return flows
 
 
@@ -204,9 +211,13 @@ def test_real_iati_matrix_hhi_rca_lead() -> None:
         assert rca[(d, s)].rca == pytest.approx((v / sector_total[s]) / (donor_total[d] / total))
 
     leads = by_key(lead_donors(m), "partner", "sector")
-    for (p, s) in {(p, s) for (_, p, s) in cell}:
+    for p, s in {(p, s) for (_, p, s) in cell}:
         active = {d: v for (d, q, t), v in cell.items() if q == p and t == s}
-        ok = [d for d in active if (donor_sector[(d, s)] / sector_total[s]) / (donor_total[d] / total) > 1]
+        ok = [
+            d
+            for d in active
+            if (donor_sector[(d, s)] / sector_total[s]) / (donor_total[d] / total) > 1
+        ]
         pool = ok or list(active)
         best = max(pool, key=lambda d: active[d])
         if sum(1 for d in pool if active[d] == active[best]) == 1:  # no tie

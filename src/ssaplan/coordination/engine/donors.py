@@ -108,7 +108,9 @@ class DonorMatrix:
         }
 
 
-def donor_matrix(flows: Iterable[DonorFlow], *, years: Collection[int] | None = None) -> DonorMatrix:
+def donor_matrix(
+    flows: Iterable[DonorFlow], *, years: Collection[int] | None = None
+) -> DonorMatrix:
     """Sum flows into the donor × partner × sector matrix (optionally over some years).
 
     Cells whose corrections make them negative are set to 0 and counted in
@@ -177,7 +179,9 @@ def hhi(amounts: Sequence[float] | np.ndarray) -> float:
     return float(((values / total) ** 2).sum()) if total > 0 else 0.0
 
 
-def _concentration(m: DonorMatrix, column: np.ndarray, partner: str, sector: str | None) -> Fragmentation:
+def _concentration(
+    m: DonorMatrix, column: np.ndarray, partner: str, sector: str | None
+) -> Fragmentation:
     total = float(column.sum())
     active = int((column > 0).sum())
     h = hhi(column)
@@ -232,7 +236,9 @@ def fragmentation(m: DonorMatrix) -> tuple[Fragmentation, ...]:
         whole = _concentration(m, by_partner[:, p], partner, None)
         active = by_partner[:, p] > 0
         out.append(
-            Fragmentation(**{**whole.__dict__, "non_significant": int((active & ~significant[:, p]).sum())})
+            Fragmentation(
+                **{**whole.__dict__, "non_significant": int((active & ~significant[:, p]).sum())}
+            )
         )
         for s, sector in enumerate(m.sectors):
             column = m.amounts[:, p, s]
@@ -280,7 +286,9 @@ def rca_matrix(m: DonorMatrix, partner: str | None = None) -> np.ndarray:
         )
 
 
-def comparative_advantage(m: DonorMatrix, *, partner: str | None = None) -> tuple[ComparativeAdvantage, ...]:
+def comparative_advantage(
+    m: DonorMatrix, *, partner: str | None = None
+) -> tuple[ComparativeAdvantage, ...]:
     """Every donor × sector RCA where the donor is active in the sector."""
     x = m.amounts.sum(axis=1) if partner is None else m.amounts[:, m.partners.index(partner), :]
     rca = rca_matrix(m, partner)
@@ -341,7 +349,9 @@ def lead_donors(m: DonorMatrix) -> tuple[LeadDonor, ...]:
                 continue
             advantaged = [d for d in active if rca[d, s] > 1]
             pool = advantaged or list(active)
-            best = min(pool, key=lambda d: (-shares[d, p, s], -np.nan_to_num(rca[d, s]), m.donors[d]))
+            best = min(
+                pool, key=lambda d: (-shares[d, p, s], -np.nan_to_num(rca[d, s]), m.donors[d])
+            )
             out.append(
                 LeadDonor(
                     partner=partner,
@@ -370,8 +380,12 @@ class DonorRole:
     hand_over: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"donor": self.donor, "focus": list(self.focus), "leads": list(self.leads),
-                "hand_over": list(self.hand_over)}
+        return {
+            "donor": self.donor,
+            "focus": list(self.focus),
+            "leads": list(self.leads),
+            "hand_over": list(self.hand_over),
+        }
 
 
 @dataclass(frozen=True)
@@ -415,15 +429,23 @@ def division_of_labour(
                 continue
             led = [m.sectors[s] for s in active if leads.get(m.sectors[s]) == donor]
             eligible = [
-                s for s in active
+                s
+                for s in active
                 if leads.get(m.sectors[s]) == donor or shares[d, p, s] >= min_share or rca[d, s] > 1
             ]
-            eligible.sort(key=lambda s: (leads.get(m.sectors[s]) != donor, -shares[d, p, s] * max(rca[d, s], 1e-9), m.sectors[s]))
+            eligible.sort(
+                key=lambda s: (
+                    leads.get(m.sectors[s]) != donor,
+                    -shares[d, p, s] * max(rca[d, s], 1e-9),
+                    m.sectors[s],
+                )
+            )
             focus = [m.sectors[s] for s in eligible[:max_focus_sectors]]
             hand_over = [m.sectors[s] for s in active if m.sectors[s] not in focus]
             roles.append(DonorRole(donor, tuple(focus), tuple(led), tuple(hand_over)))
         crowded = tuple(
-            sector for s, sector in enumerate(m.sectors)
+            sector
+            for s, sector in enumerate(m.sectors)
             if int((m.amounts[:, p, s] > 0).sum()) > MAX_DONORS_PER_SECTOR
         )
         out.append(DivisionOfLabour(partner, leads, tuple(roles), crowded))

@@ -69,20 +69,30 @@ class Gap:
     figures: Mapping[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "subject": self.subject, "reason": self.reason,
-                "figures": dict(self.figures)}
+        return {
+            "kind": self.kind,
+            "subject": self.subject,
+            "reason": self.reason,
+            "figures": dict(self.figures),
+        }
 
 
 def _funded(coverage: Iterable[Coverage]) -> list[Coverage]:
     return [c for c in coverage if c.usd > 0]
 
 
-def unfunded_objectives(objectives: Iterable[Objective], coverage: Iterable[Coverage]) -> tuple[Gap, ...]:
+def unfunded_objectives(
+    objectives: Iterable[Objective], coverage: Iterable[Coverage]
+) -> tuple[Gap, ...]:
     """Objectives that no program with money (> 0 dollars) serves."""
     served = {o for c in _funded(coverage) for o in c.objectives}
     return tuple(
-        Gap("unfunded_objective", o.id, f"no funded program serves objective {o.name or o.id}",
-            {"partner": o.partner})
+        Gap(
+            "unfunded_objective",
+            o.id,
+            f"no funded program serves objective {o.name or o.id}",
+            {"partner": o.partner},
+        )
         for o in objectives
         if o.id not in served
     )
@@ -119,9 +129,14 @@ def neglected_partners(
                         r.partner,
                         f"{r.partner}: priority and propensity in the top {top_share:.0%} "
                         f"but funding in the bottom {bottom_share:.0%}",
-                        {"priority": r.priority, "propensity": r.propensity,
-                         "usd": int(round(money[k])), "priority_rank": round(pr[k], 3),
-                         "propensity_rank": round(pp[k], 3), "funding_rank": round(fr[k], 3)},
+                        {
+                            "priority": r.priority,
+                            "propensity": r.propensity,
+                            "usd": int(round(money[k])),
+                            "priority_rank": round(pr[k], 3),
+                            "propensity_rank": round(pp[k], 3),
+                            "funding_rank": round(fr[k], 3),
+                        },
                     ),
                 )
             )
@@ -166,9 +181,12 @@ def uncovered_cells(
             for purpose in purposes:
                 if (partner, inst, purpose) not in covered:
                     out.append(
-                        Gap("uncovered_cell", f"{partner}/{inst}/{purpose}",
+                        Gap(
+                            "uncovered_cell",
+                            f"{partner}/{inst}/{purpose}",
                             f"nobody covers {inst} x {purpose} in {partner}",
-                            {"partner": partner, "institution_type": inst, "purpose": purpose})
+                            {"partner": partner, "institution_type": inst, "purpose": purpose},
+                        )
                     )
     return tuple(out)
 
@@ -177,8 +195,20 @@ def _add_months(d: date, months: int) -> date:
     month = d.month - 1 + months
     year = d.year + month // 12
     month = month % 12 + 1
-    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
-            31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    days = [
+        31,
+        29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
     return date(year, month, min(d.day, days))
 
 
@@ -197,17 +227,23 @@ def expiring_coverage(
     for c in _funded(coverage):
         if c.end is not None and c.end < as_of:
             continue  # already ended: it covers nothing any more
-        for o in c.objectives:
-            by_objective.setdefault(o, []).append(c)
+        for objective_id in c.objectives:
+            by_objective.setdefault(objective_id, []).append(c)
     out = []
     for o in objectives:
         serving = by_objective.get(o.id, [])
         if serving and all(c.end is not None and c.end <= horizon for c in serving):
             last = max(c.end for c in serving if c.end is not None)
             out.append(
-                Gap("expiring_coverage", o.id,
+                Gap(
+                    "expiring_coverage",
+                    o.id,
                     f"every program serving {o.name or o.id} ends by {last.isoformat()}",
-                    {"programs": sorted(c.id for c in serving), "last_end": last.isoformat(),
-                     "horizon": horizon.isoformat()})
+                    {
+                        "programs": sorted(c.id for c in serving),
+                        "last_end": last.isoformat(),
+                        "horizon": horizon.isoformat(),
+                    },
+                )
             )
     return tuple(out)

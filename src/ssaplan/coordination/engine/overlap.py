@@ -189,9 +189,10 @@ def find_overlaps(
     names = dict(country_names or {})
     stats: dict[str, Any] = {"activities": len(kept), "skipped": len(skipped)}
     if len(kept) < 2:
-        orphans = tuple(sorted(wanted))
-        return OverlapResult((), tuple(skipped), orphans, stats)
-    prep = Prepared(kept, regions_of=regions_of or {}, vectorizer=vectorizer or textmod.TfidfVectorizer())
+        return OverlapResult((), tuple(skipped), tuple(sorted(wanted)), stats)
+    prep = Prepared(
+        kept, regions_of=regions_of or {}, vectorizer=vectorizer or textmod.TfidfVectorizer()
+    )
     if method == "blocked":
         scored, search_stats = blocked_search(prep, cfg)
     elif method == "brute":
@@ -206,7 +207,9 @@ def find_overlaps(
 
     index = {id_: i for i, id_ in enumerate(prep.ids)}
     found = {(int(a), int(b)) for a, b in zip(scored.ia, scored.ib, strict=True)}
-    extra_a, extra_b, orphans = [], [], []
+    extra_a: list[int] = []
+    extra_b: list[int] = []
+    orphans: list[tuple[str, str]] = []
     for a, b in sorted(wanted):
         if a not in index or b not in index or a == b:
             orphans.append((a, b))
@@ -219,9 +222,7 @@ def find_overlaps(
         scored = Scored.concat(
             [scored, score_pairs(prep, cfg, np.array(extra_a), np.array(extra_b))]
         )
-    pairs = [
-        _explain(prep, cfg, scored, k, wanted, names) for k in range(len(scored))
-    ]
+    pairs = [_explain(prep, cfg, scored, k, wanted, names) for k in range(len(scored))]
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     stats["pairs"] = len(pairs)
     stats["likely"] = sum(p.likely for p in pairs)
@@ -263,7 +264,14 @@ def _explain(
         listed = ", ".join(_name(c, names) for c in shared)
         reasons.append(f"partners overlap: {listed} ({len(shared)} of {union} countries)")
     for x, y in ((a, b), (b, a)):
-        via = sorted({c for c in set(x.countries) - set(y.countries) for r in y.regions if c in p.members.get(r, ())})
+        via = sorted(
+            {
+                c
+                for c in set(x.countries) - set(y.countries)
+                for r in y.regions
+                if c in p.members.get(r, ())
+            }
+        )
         if via:
             regions = ", ".join(sorted(r for r in y.regions if set(via) & p.members.get(r, set())))
             reasons.append(

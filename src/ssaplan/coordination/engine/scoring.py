@@ -166,7 +166,9 @@ def _incidence(rows: list[list[int]], n: int, width: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, indices, indptr), shape=(n, max(width, 1)))
 
 
-def _rowdot(A: sparse.csr_matrix, B: sparse.csr_matrix, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+def _rowdot(
+    A: sparse.csr_matrix, B: sparse.csr_matrix, ia: np.ndarray, ib: np.ndarray
+) -> np.ndarray:
     if len(ia) == 0:
         return np.zeros(0, dtype=np.float32)
     return np.asarray(A[ia].multiply(B[ib]).sum(axis=1), dtype=np.float32).ravel()
@@ -204,7 +206,9 @@ class Scored:
         return len(self.ia)
 
 
-def partner_overlap(p: Prepared, cfg: OverlapConfig, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def partner_overlap(
+    p: Prepared, cfg: OverlapConfig, ia: np.ndarray, ib: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Soft Jaccard of the partner sets and the number of countries shared.
 
     ``(|A ∩ B| + ρ·covered) / |A ∪ B|`` where ``covered`` counts the countries of one
@@ -294,10 +298,9 @@ def score_pairs(
         # Texts that cannot be compared leave the structure to speak alone, so a
         # component it cannot judge counts 0 instead of being left out.
         den = den + np.where(known | mismatch, weight, 0.0)
-    contradictions = (
-        (inst_known & (np.nan_to_num(institution) == 0)).astype(np.int8)
-        + (dated & (np.nan_to_num(period) == 0)).astype(np.int8)
-    )
+    contradictions = (inst_known & (np.nan_to_num(institution) == 0)).astype(np.int8) + (
+        dated & (np.nan_to_num(period) == 0)
+    ).astype(np.int8)
     score = (num / den) * cfg.contradiction_factor ** contradictions.astype(np.float64)
     return Scored(
         ia=ia,

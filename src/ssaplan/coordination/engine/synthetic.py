@@ -23,27 +23,72 @@ AGENCIES = ("DOD", "STATE", "DOJ", "DHS", "USAID", "TREASURY")
 DONORS = ("GB-GOV-1", "DE-1", "FR-3", "XI-IATI-EC", "NL-1", "SE-6", "JP-8", "CA-3", "AU-5", "NO-1")
 
 UNITS = {
-    "police": ["national police", "criminal investigation department", "community police units",
-               "police academy", "riot control units", "traffic police"],
-    "armed_forces": ["armed forces", "army engineers", "special operations forces", "navy",
-                     "air force maintenance crews", "infantry battalions"],
-    "border_management": ["border guards", "coast guard", "immigration service",
-                          "border police", "maritime border units"],
-    "customs": ["customs administration", "customs officers at ports of entry",
-                "customs laboratory"],
-    "justice": ["courts", "public prosecutors", "prison service", "legal aid offices",
-                "judicial training institute"],
-    "oversight": ["ministry of defense", "parliamentary defense committee", "inspectorate general",
-                  "ombudsman office", "ministry of interior"],
-    "civil_society": ["civil society organizations", "local media", "women's associations",
-                      "human rights defenders"],
-    "civil_emergency": ["civil protection directorate", "fire and rescue services",
-                        "disaster management agency"],
+    "police": [
+        "national police",
+        "criminal investigation department",
+        "community police units",
+        "police academy",
+        "riot control units",
+        "traffic police",
+    ],
+    "armed_forces": [
+        "armed forces",
+        "army engineers",
+        "special operations forces",
+        "navy",
+        "air force maintenance crews",
+        "infantry battalions",
+    ],
+    "border_management": [
+        "border guards",
+        "coast guard",
+        "immigration service",
+        "border police",
+        "maritime border units",
+    ],
+    "customs": [
+        "customs administration",
+        "customs officers at ports of entry",
+        "customs laboratory",
+    ],
+    "justice": [
+        "courts",
+        "public prosecutors",
+        "prison service",
+        "legal aid offices",
+        "judicial training institute",
+    ],
+    "oversight": [
+        "ministry of defense",
+        "parliamentary defense committee",
+        "inspectorate general",
+        "ombudsman office",
+        "ministry of interior",
+    ],
+    "civil_society": [
+        "civil society organizations",
+        "local media",
+        "women's associations",
+        "human rights defenders",
+    ],
+    "civil_emergency": [
+        "civil protection directorate",
+        "fire and rescue services",
+        "disaster management agency",
+    ],
     "non_state": ["customary courts", "community security committees", "traditional leaders"],
 }
-DAC = {"police": "15132", "justice": "15130", "border_management": "15136",
-       "customs": "33120", "armed_forces": "15210", "oversight": "15210",
-       "civil_society": "15150", "civil_emergency": "74020", "non_state": "15220"}
+DAC = {
+    "police": "15132",
+    "justice": "15130",
+    "border_management": "15136",
+    "customs": "33120",
+    "armed_forces": "15210",
+    "oversight": "15210",
+    "civil_society": "15150",
+    "civil_emergency": "74020",
+    "non_state": "15220",
+}
 ACTIONS = [
     ("Train", "training courses for {unit} on {topic}"),
     ("Equip", "delivery of vehicles, radios and equipment to {unit} for {topic}"),
@@ -52,12 +97,28 @@ ACTIONS = [
     ("Reform", "support to restructure {unit} and improve {topic}"),
     ("Mentor", "mentoring of senior staff of {unit} on {topic}"),
 ]
-TOPICS = ["counterterrorism", "counternarcotics", "maritime security", "human rights",
-          "anti-corruption", "investigations", "border control", "cybercrime",
-          "peacekeeping readiness", "explosive ordnance disposal", "gender-based violence",
-          "trafficking in persons", "public order management", "logistics", "crisis response",
-          "detention standards", "case management", "strategic planning", "budgeting",
-          "small arms control"]
+TOPICS = [
+    "counterterrorism",
+    "counternarcotics",
+    "maritime security",
+    "human rights",
+    "anti-corruption",
+    "investigations",
+    "border control",
+    "cybercrime",
+    "peacekeeping readiness",
+    "explosive ordnance disposal",
+    "gender-based violence",
+    "trafficking in persons",
+    "public order management",
+    "logistics",
+    "crisis response",
+    "detention standards",
+    "case management",
+    "strategic planning",
+    "budgeting",
+    "small arms control",
+]
 FRAMING = [
     "The project runs for {years} years with the {ministry}.",
     "Activities include workshops, exchanges and a final evaluation.",
@@ -68,39 +129,87 @@ FRAMING = [
     "Results are monitored with indicators agreed with the partner.",
     "The partner contributes facilities and personnel.",
 ]
-MINISTRIES = ["ministry of interior", "ministry of defense", "ministry of justice",
-              "national security council", "office of the prime minister"]
-FRENCH = [
-    ("Formation des {unit}", "Formation des {unit} en matière de {topic}, avec des ateliers et un suivi."),
-    ("Équipement des {unit}", "Fourniture de véhicules et d'équipements aux {unit} pour la {topic}."),
-    ("Appui institutionnel aux {unit}", "Conseillers techniques auprès des {unit} pour la {topic}."),
+MINISTRIES = [
+    "ministry of interior",
+    "ministry of defense",
+    "ministry of justice",
+    "national security council",
+    "office of the prime minister",
 ]
-FRENCH_UNITS = ["forces de police", "gendarmerie", "garde-côtes", "services des douanes",
-                "tribunaux", "forces armées", "services pénitentiaires"]
-FRENCH_TOPICS = ["lutte contre le terrorisme", "sécurité maritime", "protection des droits de l'homme",
-                 "gestion des frontières", "lutte contre la corruption"]
+FRENCH = [
+    (
+        "Formation des {unit}",
+        "Formation des {unit} en matière de {topic}, avec des ateliers et un suivi.",
+    ),
+    (
+        "Équipement des {unit}",
+        "Fourniture de véhicules et d'équipements aux {unit} pour la {topic}.",
+    ),
+    (
+        "Appui institutionnel aux {unit}",
+        "Conseillers techniques auprès des {unit} pour la {topic}.",
+    ),
+]
+FRENCH_UNITS = [
+    "forces de police",
+    "gendarmerie",
+    "garde-côtes",
+    "services des douanes",
+    "tribunaux",
+    "forces armées",
+    "services pénitentiaires",
+]
+FRENCH_TOPICS = [
+    "lutte contre le terrorisme",
+    "sécurité maritime",
+    "protection des droits de l'homme",
+    "gestion des frontières",
+    "lutte contre la corruption",
+]
 SPANISH = [
-    ("Capacitación de la {unit}", "Capacitación de la {unit} en {topic}, con talleres y seguimiento."),
+    (
+        "Capacitación de la {unit}",
+        "Capacitación de la {unit} en {topic}, con talleres y seguimiento.",
+    ),
     ("Equipamiento para la {unit}", "Entrega de vehículos y equipos a la {unit} para {topic}."),
 ]
 SPANISH_UNITS = ["policía nacional", "guardia costera", "fiscalía", "fuerzas armadas", "aduana"]
-SPANISH_TOPICS = ["la lucha contra el narcotráfico", "la seguridad marítima", "los derechos humanos",
-                  "el control fronterizo"]
+SPANISH_TOPICS = [
+    "la lucha contra el narcotráfico",
+    "la seguridad marítima",
+    "los derechos humanos",
+    "el control fronterizo",
+]
 
 # Paraphrase table, written independently of data/lexicon.csv.
 PARAPHRASES = {
-    "Train": "Provide instruction to", "training courses": "instruction programmes",
-    "Equip": "Provide equipment to", "delivery of": "provision of", "vehicles": "trucks",
-    "Advise": "Provide technical advice to", "embedded advisers": "resident experts",
-    "supporting": "assisting", "Mentor": "Coach", "mentoring": "coaching",
-    "Reform": "Restructure", "support to restructure": "assistance to reorganise",
-    "construction of": "building of", "training centre": "school",
-    "national police": "police service", "border guards": "border security personnel",
-    "coast guard": "maritime security forces", "armed forces": "military",
-    "courts": "judiciary", "public prosecutors": "prosecution service",
-    "counterterrorism": "countering terrorism", "human rights": "human rights standards",
-    "investigations": "criminal investigations", "improve": "strengthen",
-    "workshops": "seminars", "project": "programme", "equipment": "materiel",
+    "Train": "Provide instruction to",
+    "training courses": "instruction programmes",
+    "Equip": "Provide equipment to",
+    "delivery of": "provision of",
+    "vehicles": "trucks",
+    "Advise": "Provide technical advice to",
+    "embedded advisers": "resident experts",
+    "supporting": "assisting",
+    "Mentor": "Coach",
+    "mentoring": "coaching",
+    "Reform": "Restructure",
+    "support to restructure": "assistance to reorganise",
+    "construction of": "building of",
+    "training centre": "school",
+    "national police": "police service",
+    "border guards": "border security personnel",
+    "coast guard": "maritime security forces",
+    "armed forces": "military",
+    "courts": "judiciary",
+    "public prosecutors": "prosecution service",
+    "counterterrorism": "countering terrorism",
+    "human rights": "human rights standards",
+    "investigations": "criminal investigations",
+    "improve": "strengthen",
+    "workshops": "seminars",
+    "project": "programme",
+    "equipment": "materiel",
 }
 
 
@@ -135,7 +244,11 @@ def _paraphrase(text: str, rng: random.Random) -> str:
     if rng.random() < 0.5:
         rng.shuffle(out)
     if rng.random() < 0.4:
-        out.append(rng.choice(FRAMING).format(years=rng.randint(2, 5), ministry=rng.choice(MINISTRIES)).rstrip("."))
+        out.append(
+            rng.choice(FRAMING)
+            .format(years=rng.randint(2, 5), ministry=rng.choice(MINISTRIES))
+            .rstrip(".")
+        )
     return ". ".join(out) + "."
 
 
@@ -152,7 +265,7 @@ def generate(
 ) -> World:
     """``n`` activities over ``partners`` (weights falling as ``rank ** -exponent``), of
     which about ``duplicate_share`` are planted duplicates of others."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (seeded on purpose: the world must be reproducible)
     weights = _zipf(len(partners), exponent)
     regions = {c: tuple(r) for c, r in (regions_of or {}).items()}
     region_codes = sorted({r for rs in regions.values() for r in rs})
@@ -181,7 +294,9 @@ def generate(
             end=original.end + shift if original.end else None,
             title=_paraphrase(original.title, rng).rstrip("."),
             description=_paraphrase(original.description, rng) if original.description else "",
-            institution_type=original.institution_type if source == "program" or rng.random() < 0.5 else None,
+            institution_type=original.institution_type
+            if source == "program" or rng.random() < 0.5
+            else None,
         )
         acts.append(copy)
         templates[copy.id] = templates[original.id]

@@ -141,7 +141,9 @@ def _starts(phrases: Iterable[tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
 
 
 def _match(
-    words: Sequence[str], i: int, phrases: dict[tuple[str, ...], str],
+    words: Sequence[str],
+    i: int,
+    phrases: dict[tuple[str, ...], str],
     starts: dict[str, tuple[int, ...]],
 ) -> tuple[int, str | None]:
     """The longest phrase starting at ``words[i]``: (its length, its value) or (0, None)."""
