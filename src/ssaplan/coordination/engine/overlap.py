@@ -222,7 +222,23 @@ def find_overlaps(
         scored = Scored.concat(
             [scored, score_pairs(prep, cfg, np.array(extra_a), np.array(extra_b))]
         )
-    pairs = [_explain(prep, cfg, scored, k, wanted, names) for k in range(len(scored))]
+    # Python lists, not numpy scalars: explaining is a Python loop over the pairs
+    columns = {name: getattr(scored, name).tolist() for name in Scored.__dataclass_fields__}
+    per_activity = {
+        name: getattr(prep, name).tolist()
+        for name in (
+            "dated",
+            "reversed",
+            "inst_inferred",
+            "has_description",
+            "dac5",
+            "dac3",
+            "source",
+        )
+    }
+    pairs = [
+        _explain(prep, cfg, columns, per_activity, k, wanted, names) for k in range(len(scored))
+    ]
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     stats["pairs"] = len(pairs)
     stats["likely"] = sum(p.likely for p in pairs)
@@ -243,12 +259,13 @@ def _name(code: str, names: Mapping[str, str]) -> str:
 def _explain(
     p: Prepared,
     cfg: OverlapConfig,
-    s: Scored,
+    s: Mapping[str, list[Any]],
+    rows: Mapping[str, list[Any]],
     k: int,
     marks: Mapping[tuple[str, str], str],
     names: Mapping[str, str],
 ) -> OverlapPair:
-    i, j = int(s.ia[k]), int(s.ib[k])
+    i, j = int(s["ia"][k]), int(s["ib"][k])
     a, b = p.activities[i], p.activities[j]
     reasons: list[str] = []
     flags: list[str] = []
@@ -285,30 +302,30 @@ def _explain(
             reasons.append(f"no country on {x.id}: partner compared through its regions")
 
     # period
-    if math.isnan(s.period[k]):
-        for x, ok in ((a, p.dated[i]), (b, p.dated[j])):
+    if math.isnan(s["period"][k]):
+        for x, ok in ((a, rows["dated"][i]), (b, rows["dated"][j])):
             if not ok:
                 flags.append(f"{x.id}:no_dates")
                 reasons.append(f"no dates on {x.id}: period not compared")
-    elif s.period[k] > 0:
-        reasons.append(f"periods overlap {round(100 * float(s.period[k]))}%")
+    elif s["period"][k] > 0:
+        reasons.append(f"periods overlap {round(100 * float(s['period'][k]))}%")
     else:
         reasons.append(f"periods do not overlap ({halved})")
     for x, idx in ((a, i), (b, j)):
-        if p.reversed[idx]:
+        if rows["reversed"][idx]:
             flags.append(f"{x.id}:dates_reversed")
             reasons.append(f"end before start on {x.id}: dates swapped")
 
     # institution type
     ta, tb = p.inst_names[i], p.inst_names[j]
     for x, idx, t in ((a, i, ta), (b, j, tb)):
-        if p.inst_inferred[idx]:
+        if rows["inst_inferred"][idx]:
             flags.append(f"{x.id}:institution_inferred")
             reasons.append(f"institution type of {x.id} inferred from DAC code {x.dac_code}: {t}")
     if ta and tb:
         if ta == tb:
             reasons.append(f"same institution type: {ta}")
-        elif s.institution[k] > 0:
+        elif s["institution"][k] > 0:
             reasons.append(f"related institution types: {ta} ~ {tb}")
         else:
             reasons.append(f"different institution types: {ta} vs {tb} ({halved})")
@@ -324,17 +341,17 @@ def _explain(
             reasons.append(f"related purposes: {a.purpose} ~ {b.purpose}")
         else:
             reasons.append(f"different purposes: {a.purpose} vs {b.purpose}")
-    if p.dac5[i] >= 0 and p.dac5[j] >= 0:
-        if p.dac5[i] == p.dac5[j]:
+    if rows["dac5"][i] >= 0 and rows["dac5"][j] >= 0:
+        if rows["dac5"][i] == rows["dac5"][j]:
             reasons.append(f"same DAC code: {a.dac_code}")
-        elif p.dac3[i] == p.dac3[j]:
+        elif rows["dac3"][i] == rows["dac3"][j]:
             reasons.append(f"same DAC category: {str(a.dac_code)[:3]}")
         else:
             reasons.append(f"different DAC codes: {a.dac_code} vs {b.dac_code}")
 
     # text
-    value = float(s.text[k])
-    no_desc = [x.id for x, idx in ((a, i), (b, j)) if not p.has_description[idx]]
+    value = float(s["text"][k])
+    no_desc = [x.id for x, idx in ((a, i), (b, j)) if not rows["has_description"][idx]]
     for x_id in no_desc:
         flags.append(f"{x_id}:no_description")
     subject = "descriptions" if not no_desc else f"titles (no description on {', '.join(no_desc)})"
@@ -344,7 +361,7 @@ def _explain(
         reasons.append(f"{subject} partly similar ({value:.2f})")
     else:
         reasons.append(f"{subject} not similar ({value:.2f})")
-    if s.language_mismatch[k]:
+    if s["language_mismatch"][k]:
         flags.append("language_mismatch")
         la, lb = p.language_names[i], p.language_names[j]
         reasons.append(
@@ -352,21 +369,21 @@ def _explain(
         )
 
     mark = marks.get(pair_key(a.id, b.id))
-    score = float(s.score[k])
+    score = float(s["score"][k])
     likely = score >= cfg.likely
     if mark:
         reasons.append(f"reviewer marked: {mark}")
         if mark == "dismissed" and not cfg.dismissed_are_likely:
             likely = False
-    kind = KINDS[int(p.source[i]) + int(p.source[j])]
+    kind = KINDS[int(rows["source"][i]) + int(rows["source"][j])]
     components = {
-        "partner": _num(s.partner[k]),
-        "period": _num(s.period[k]),
-        "institution": _num(s.institution[k]),
-        "purpose": _num(s.purpose[k]),
-        "text": _num(s.text[k]),
-        "cosine": _num(s.cosine[k]),
-        "contradictions": int(s.contradictions[k]),
+        "partner": _num(s["partner"][k]),
+        "period": _num(s["period"][k]),
+        "institution": _num(s["institution"][k]),
+        "purpose": _num(s["purpose"][k]),
+        "text": _num(s["text"][k]),
+        "cosine": _num(s["cosine"][k]),
+        "contradictions": int(s["contradictions"][k]),
     }
     return OverlapPair(
         a=a.id,

@@ -97,7 +97,71 @@ ACTIONS = [
     ("Reform", "support to restructure {unit} and improve {topic}"),
     ("Mentor", "mentoring of senior staff of {unit} on {topic}"),
 ]
+# Where in the country and for whom: real descriptions are specific, and without this
+# every template would collide with itself many times in a big partner.
+PLACES = [
+    "in the capital",
+    "in the northern provinces",
+    "in the southern districts",
+    "along the eastern border",
+    "in the western highlands",
+    "in the coastal region",
+    "in the border towns",
+    "in the main port",
+    "at the national academy",
+    "in three pilot districts",
+    "in the refugee-hosting areas",
+    "in the conflict-affected north-east",
+    "in the delta region",
+    "in the mining areas",
+    "at the international airport",
+    "in the lake region",
+    "in the second city",
+    "in rural counties",
+    "at regional headquarters",
+    "in five border crossings",
+]
+DETAILS = [
+    "for junior officers",
+    "for senior commanders",
+    "for women officers",
+    "for instructors",
+    "through a train-the-trainer model",
+    "with a mobile training team",
+    "with a university partner",
+    "with a regional centre of excellence",
+    "under a memorandum of understanding",
+    "with a twinning arrangement",
+    "in two phases",
+    "with a pilot and a national rollout",
+    "with an annual review",
+    "with a baseline survey",
+    "with new standard operating procedures",
+    "with a maintenance contract",
+    "with a legal framework review",
+    "with community outreach",
+]
 TOPICS = [
+    "intelligence-led policing",
+    "forensic science",
+    "port security",
+    "airport security",
+    "prison health",
+    "juvenile justice",
+    "witness protection",
+    "election security",
+    "wildlife trafficking",
+    "illegal fishing",
+    "money laundering",
+    "arms stockpile management",
+    "cyber security",
+    "military medicine",
+    "defence budgeting",
+    "procurement integrity",
+    "civil-military relations",
+    "search and rescue",
+    "disaster response",
+    "riot control",
     "counterterrorism",
     "counternarcotics",
     "maritime security",
@@ -339,7 +403,10 @@ def _one(
     else:
         template = ("en", inst, unit, verb, topic)
         title = f"{verb} {unit}" + (f" in {topic}" if rng.random() < 0.5 else "")
-        sentences = [phrase.format(unit=unit, topic=topic).capitalize() + "."]
+        sentences = [
+            phrase.format(unit=unit, topic=topic).capitalize()
+            + f" {rng.choice(PLACES)} {rng.choice(DETAILS)}."
+        ]
         for _ in range(rng.randint(1, 3)):
             sentences.append(
                 rng.choice(FRAMING).format(years=rng.randint(2, 5), ministry=rng.choice(MINISTRIES))

@@ -147,7 +147,10 @@ def _match(
     starts: dict[str, tuple[int, ...]],
 ) -> tuple[int, str | None]:
     """The longest phrase starting at ``words[i]``: (its length, its value) or (0, None)."""
+    room = len(words) - i
     for length in starts.get(words[i], ()):
+        if length > room:
+            continue
         value = phrases.get(tuple(words[i : i + length]))
         if value is not None:
             return length, value
@@ -266,22 +269,37 @@ def analyze(text: str, *, bigrams: bool = True) -> list[str]:
         else:
             content.append(stem(word))
         i += 1
-    out.extend(s for s in content if s)
-    if bigrams:
-        out.extend(f"{a} {b}" for a, b in zip(content, content[1:], strict=False) if a and b)
     # Concepts are matched on all stems, stop words included ("forces de l'ordre"): at
     # each word the longest phrase starting there, so overlapping phrases all count
     # ("maritime border forces" is maritime and border), but a concept is emitted once
-    # per run of words that keep matching it.
+    # per run of words that keep matching it. The bigram inside a matched phrase
+    # ("coast guard") is left out: the concept token already stands for it, and on
+    # short texts the extra feature would dilute what paraphrases share.
     all_stems = [stem(w) for w in raw]
+    concepts: list[str] = []
+    phrase_of = [-1] * n
     covered_until = -1
     last: str | None = None
     for j in range(n):
         length, concept = _match(all_stems, j, lex.concepts, lex.concept_starts)
         if concept is not None:
             if not (concept == last and j <= covered_until):
-                out.append(f"c:{concept}")
+                concepts.append(f"c:{concept}")
+            if length > 1:
+                for q in range(j, j + length):
+                    if phrase_of[q] < 0:
+                        phrase_of[q] = j
             last, covered_until = concept, max(covered_until, j + length - 1)
+    out.extend(s for s in content if s)
+    if bigrams and len(content) == n:
+        out.extend(
+            f"{a} {b}"
+            for q, (a, b) in enumerate(zip(content, content[1:], strict=False))
+            if a and b and not (phrase_of[q] >= 0 and phrase_of[q] == phrase_of[q + 1])
+        )
+    elif bigrams:
+        out.extend(f"{a} {b}" for a, b in zip(content, content[1:], strict=False) if a and b)
+    out.extend(concepts)
     return out
 
 
