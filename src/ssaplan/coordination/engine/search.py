@@ -97,8 +97,9 @@ BATCH_PAIRS = 500_000
 class _Scorer:
     """Collects candidate pairs and scores them in batches, keeping those reported."""
 
-    def __init__(self, p: Prepared, cfg: OverlapConfig, stats: SearchStats) -> None:
-        self.p, self.cfg, self.stats = p, cfg, stats
+    def __init__(self, p: Prepared, cfg: OverlapConfig, stats: SearchStats, cap: int = 0) -> None:
+        self.p, self.cfg, self.stats, self.cap = p, cfg, stats, cap
+        self.held = 0
         self.buffer: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.pending = 0
         self.parts: list[Scored] = []
@@ -122,10 +123,24 @@ class _Scorer:
         keep = (scored.score >= self.cfg.report) & (scored.partner > 0)
         if keep.any():
             self.parts.append(scored.take(keep))
+            self.held += int(keep.sum())
+            if self.cap and self.held > 4 * BATCH_PAIRS:
+                self.compact()
         self.stats.seconds_scoring += time.perf_counter() - started
+
+    def compact(self) -> None:
+        """Dedupe and cap what is held so far. Exact: a pair among the best ``cap`` of an
+        activity overall is among its best in any subset, so capping early and again
+        at the end keeps the same pairs as capping once; memory stays near
+        ``cap × activities`` pairs."""
+        merged = cap_per_record(_dedupe(Scored.concat(self.parts), self.p.n), self.cap)
+        self.parts, self.held = [merged], len(merged)
 
     def result(self) -> Scored:
         self.flush()
+        if self.cap:
+            self.compact()
+            return self.parts[0]
         return Scored.concat(self.parts)
 
 
@@ -134,7 +149,7 @@ def blocked_search(p: Prepared, cfg: OverlapConfig) -> tuple[Scored, SearchStats
     stats = SearchStats()
     keys = partner_keys(p)
     threshold = p.cosine_for_component(cfg.candidate_text)
-    scorer = _Scorer(p, cfg, stats)
+    scorer = _Scorer(p, cfg, stats, cap=cfg.max_pairs_per_record)
     for key in range(keys.shape[1]):
         idx = keys.indices[keys.indptr[key] : keys.indptr[key + 1]].astype(np.int64)
         if len(idx) < 2:
@@ -155,8 +170,7 @@ def blocked_search(p: Prepared, cfg: OverlapConfig) -> tuple[Scored, SearchStats
             stats.seconds_product += time.perf_counter() - started
             scorer.add(ia, ib, cos[upper].astype(np.float32))
         _cross_language(p, idx, Xb, threshold, scorer)
-    scored = _dedupe(scorer.result(), p.n)
-    scored = cap_per_record(scored, cfg.max_pairs_per_record)
+    scored = scorer.result()
     stats.kept = len(scored)
     return scored, stats
 
