@@ -86,6 +86,7 @@ def child(n: int) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - cpu0
+    rss_result = usage.ru_maxrss
     likely = {pair_key(p.a, p.b) for p in result.likely}
     planted = {pair_key(a, b) for a, b in world.planted}
     json.dumps(result.as_dict())  # the JSON the CLI would print is part of the job
@@ -93,6 +94,7 @@ def child(n: int) -> dict[str, Any]:
         "seconds": seconds,
         "cpu_seconds": cpu,
         "rss_after_generation_mb": base_rss / 1024,
+        "rss_after_result_mb": rss_result / 1024,
         "stats": dict(result.stats),
         "planted": len(planted),
         "planted_found": len(planted & likely),
@@ -166,6 +168,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             "cpu_s": round(result["cpu_seconds"], 1),
             "peak_rss_mb": round(peak_mb),
             "rss_after_generation_mb": round(result["rss_after_generation_mb"]),
+            "rss_before_json_mb": round(result["rss_after_result_mb"]),
             "pairs": stats["pairs"],
             "likely": stats["likely"],
             "planted_recall": round(result["planted_found"] / max(result["planted"], 1), 3),
