@@ -5,6 +5,26 @@ Nothing here reads the database: inputs are plain records (:class:`Activity`,
 ``as_dict()``. Only numpy, scipy, scikit-learn and ``ssaplan.core.errors`` are imported.
 """
 
+from ssaplan.coordination.engine.donors import (
+    DonorFlow,
+    DonorMatrix,
+    burden_sharing,
+    comparative_advantage,
+    division_of_labour,
+    donor_matrix,
+    fragmentation,
+    lead_donors,
+)
+from ssaplan.coordination.engine.gaps import (
+    Coverage,
+    Gap,
+    Objective,
+    PartnerStanding,
+    expiring_coverage,
+    neglected_partners,
+    uncovered_cells,
+    unfunded_objectives,
+)
 from ssaplan.coordination.engine.overlap import (
     OverlapPair,
     OverlapResult,
@@ -22,6 +42,22 @@ from ssaplan.coordination.engine.text import (
 
 __all__ = [
     "Activity",
+    "Coverage",
+    "DonorFlow",
+    "DonorMatrix",
+    "Gap",
+    "Objective",
+    "PartnerStanding",
+    "burden_sharing",
+    "comparative_advantage",
+    "division_of_labour",
+    "donor_matrix",
+    "expiring_coverage",
+    "fragmentation",
+    "lead_donors",
+    "neglected_partners",
+    "uncovered_cells",
+    "unfunded_objectives",
     "EmbeddingVectorizer",
     "OverlapConfig",
     "OverlapPair",
