@@ -18,6 +18,7 @@ import typer
 from ssaplan import __version__
 from ssaplan.clikit import CliState, DbOpt, JsonOpt, db_url, emit, info, open_store, state
 from ssaplan.core.errors import BadRequest, Detail, Invalid, SsaplanError
+from ssaplan.evaluation.cli import app as evaluate_app
 from ssaplan.ingest.cli import export_app, import_app
 from ssaplan.reference.catalog import ReferenceDataError
 
@@ -41,6 +42,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(evaluate_app, name="evaluate")
 
 # Domains register their own commands here, each at its own marker.
 # [ingest commands]
