@@ -130,6 +130,9 @@ class DidResult:
     cohort x period cells weighted by their number of observations. ``event_study`` holds
     the event-time coefficients for a plot (empty for ``twfe``) and ``pretrend`` the
     joint test that all pre-period coefficients are zero (``None`` when there are none).
+    ``n_treated`` counts the treated units whose effect enters ``estimate``;
+    ``n_control`` the units used as a comparison (for ``cs`` with ``notyet``: in at
+    least one cell, so later-treated units count in both).
     """
 
     method: str
