@@ -180,11 +180,13 @@ def new_domain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     for cached in (domains.domains, domains.install):
         cached.cache_clear()
     yield
+    monkeypatch.undo()  # the list without the new domain, before anything re-reads it
     for cached in (domains.domains, domains.install):
         cached.cache_clear()
     for mod in [m for m in sys.modules if m == "fieldnotes" or m.startswith("fieldnotes.")]:
         del sys.modules[mod]
     domains.install()
+    assert "fieldnotes" not in {d.name for d in domains.domains()}
 
 
 def test_a_new_domain_is_a_folder_plus_one_line(

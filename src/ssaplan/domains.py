@@ -25,6 +25,7 @@ PACKAGES: tuple[str, ...] = (
     "ssaplan.ingest",
     "ssaplan.assessment",
     "ssaplan.compliance",
+    "ssaplan.evaluation",
 )
 
 
