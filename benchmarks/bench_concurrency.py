@@ -178,7 +178,7 @@ def _run(url: str, label: str, seconds: float) -> dict[str, Any]:
     codes = _prepare(url)
     port = _free_port()
     env = {**os.environ, "SSAPLAN_DB": url}
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the server's lifetime, closed in finally
     server = subprocess.Popen(
         _ssaplan("--db", url, "serve", "--port", str(port), "--workers", "2"),
         env=env,
@@ -206,6 +206,7 @@ def _run(url: str, label: str, seconds: float) -> dict[str, Any]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
     accepted = sum(len(v) for v in s["accepted"].values())
     return {
         "database": label,
