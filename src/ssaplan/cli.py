@@ -48,6 +48,10 @@ app.add_typer(export_app, name="export")
 from ssaplan.assessment.cli import register as _register_assessment  # noqa: E402
 
 _register_assessment(app, import_app)
+# [allocation commands]
+from ssaplan.allocation.cli import allocate  # noqa: E402
+
+app.command("allocate")(allocate)
 
 
 def _version(value: bool) -> None:
