@@ -56,7 +56,7 @@ def test_budget_cut_by_percent_drops_the_lowest_value_per_dollar() -> None:
     assert (move.id, move.change) == ("C17", "dropped")
     assert move.sentence() == (
         "C17 dropped (was $3M/yr): FMF FY2028 budget cut by 10%; its value per dollar was "
-        "the lowest of the 3 funded FMF candidates"
+        "the lowest of the 3 funded FMF candidates; FMF FY2028 has no room left for it"
     )
     assert "FMF FY2028 budget cut by 10%" in c.diff.changes
     assert c.as_dict()["diff"]["moves"][0]["reasons"][0] == "FMF FY2028 budget cut by 10%"

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ssaplan.allocation.engine.model import AllocationProblem
 from ssaplan.allocation.engine.result import AllocationResult, money, round_value
 
@@ -179,6 +181,60 @@ def _ratio_note(
     return None
 
 
+def _no_room(
+    problem: AllocationProblem,
+    result: AllocationResult,
+    candidate_id: str,
+    annual: int,
+    grew: set[str],
+) -> list[str]:
+    """Which limit of the second result would break if the candidate kept its
+    earlier level, and who took the room (candidates added or moved up there)."""
+    from ssaplan.allocation.engine.greedy import spend
+
+    k = problem.compiled
+    i = k.index[candidate_id]
+    choice = np.asarray(result.choice, dtype=np.int64)
+    by_account, by_country, by_candidate = spend(k, choice)
+    now = 0 if choice[i] < 0 else int(k.annual[k.first_col[i] + choice[i]])
+    extra = annual - now
+    cand = problem.candidates[i]
+    a, c = int(k.account_of[i]), int(k.country_of[i])
+    out: list[str] = []
+    for t in np.flatnonzero(k.active[i]):
+        year = k.years[t]
+        takers = [
+            other.id
+            for j, other in enumerate(problem.candidates)
+            if other.id in grew and k.active[j, t]
+        ]
+        if by_account[a, t] + extra > k.available[a, t]:
+            who = [x for x in takers if problem.candidate(x).account == cand.account]
+            out.append(
+                f"{cand.account} FY{year} has no room left for it"
+                + (f" ({', '.join(who[:3])} took it)" if who else "")
+            )
+            break
+        if by_country[c, t] + extra > k.capacity[c, t]:
+            who = [x for x in takers if problem.candidate(x).country == cand.country]
+            out.append(
+                f"{cand.country}'s absorptive capacity in FY{year} is full"
+                + (f" ({', '.join(who[:3])} took it)" if who else "")
+            )
+            break
+    if not out:
+        total = by_candidate.sum(axis=0)
+        for f, floor in enumerate(problem.floors):
+            if k.in_floor[f, i] or floor.min_share <= 0:
+                continue
+            region = by_candidate[k.in_floor[f]].sum(axis=0)
+            for t in np.flatnonzero(k.active[i]):
+                if region[t] < floor.min_share * (total[t] + extra) - 1:
+                    out.append(f"keeping it would break the {floor.label} floor in FY{k.years[t]}")
+                    return out
+    return out
+
+
 def diff_results(
     before_problem: AllocationProblem,
     before: AllocationResult,
@@ -191,6 +247,7 @@ def diff_results(
     a = {c.id: c for c in after.chosen}
     moves: list[Move] = []
     dropped = [cid for cid in b if cid not in a]
+    grew = {cid for cid, ch in a.items() if cid not in b or ch.annual > b[cid].annual}
     for c in after_problem.candidates:
         cb, ca = b.get(c.id), a.get(c.id)
         if cb is None and ca is None:
@@ -228,6 +285,9 @@ def diff_results(
             freed = [d for d in dropped if before_problem.candidate(d).account == c.account]
             if freed:
                 reasons.append(f"uses {c.account} money freed by {', '.join(freed[:3])}")
+        direct = any("restriction" in r or "which it requires" in r for r in reasons)
+        if change in ("dropped", "level down") and cb is not None and not direct:
+            reasons += _no_room(after_problem, after, c.id, cb.annual, grew)
         if not reasons:
             reasons.append("knock-on effect of the other moves under the same limits")
         moves.append(
