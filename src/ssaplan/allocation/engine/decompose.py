@@ -79,6 +79,7 @@ class DecompositionResult:
     rounds: int
     patterns: int
     seconds: float
+    pricing_seconds: float = 0.0
 
 
 class PartnerDecomposition:
@@ -350,6 +351,7 @@ class PartnerDecomposition:
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 break
             lam_c = np.maximum(np.asarray(h.getSolution().row_dual)[: len(self.coupling_rows)], 0.0)
+        priced = time.monotonic() - started
         lp, index = self._master()
         lp.integrality_ = [highspy.HighsVarType.kInteger] * lp.num_col_
         h = new_highs()
@@ -371,6 +373,7 @@ class PartnerDecomposition:
             rounds=rounds,
             patterns=sum(len(b.patterns) for b in self.blocks),
             seconds=time.monotonic() - started,
+            pricing_seconds=priced,
         )
 
 

@@ -152,6 +152,7 @@ class AllocationResult:
     time_limit: float
     warm_start: str | None
     source: str | None = None
+    phases: tuple[tuple[str, float], ...] = ()
 
     def level_of(self, candidate_id: str) -> int | None:
         for c in self.chosen:
@@ -227,6 +228,7 @@ class AllocationResult:
                 "time_limit": self.time_limit,
                 "warm_start": self.warm_start,
                 "found_by": self.source,
+                "phases": {name: round(sec, 3) for name, sec in self.phases},
             },
         }
 
@@ -251,6 +253,7 @@ def build_result(
     nodes: int = 0,
     warm_start: str | None = None,
     source: str | None = None,
+    phases: Mapping[str, float] | None = None,
 ) -> AllocationResult:
     """Assemble a result from a choice (level per candidate, -1 unfunded)."""
     from ssaplan.allocation.engine.greedy import spend
@@ -320,4 +323,5 @@ def build_result(
         time_limit=settings.time_limit,
         warm_start=warm_start,
         source=source,
+        phases=tuple((phases or {}).items()),
     )

@@ -14,8 +14,8 @@ The model is in :mod:`ssaplan.allocation.engine.formulation`. A solve, with
    large problems (``decompose_from`` candidates and more, with absorptive
    capacity rows): the partner decomposition
    (:mod:`~ssaplan.allocation.engine.decompose`) finds the choice and a Lagrangian
-   bound in most of the time, then HiGHS, warm-started from it, gets the rest if
-   there is enough; the better choice and the better bound are kept;
+   bound (on such sizes HiGHS's root alone takes most of the time limit, so it
+   runs only if the decomposition finds nothing);
 6. the proven gap, ``(best bound - value) / value``, reported either way; the
    choice is re-checked in whole dollars and is never worth less than greedy's;
 7. shadow prices from the LP at the chosen integer solution.
@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ssaplan.allocation.engine.decompose import DecompositionResult
 from ssaplan.allocation.engine.formulation import (
     INF,
     MILLION,
@@ -174,21 +175,33 @@ class AllocationOptimizer:
         # keep a little time for the shadow prices and the result after the search
         deadline = started + self.time_limit - min(1.0, 0.05 * self.time_limit)
         k = problem.compiled
+        phases: dict[str, float] = {}
+        mark = started
+
+        def phase(name: str) -> None:
+            nonlocal mark
+            now = time.monotonic()
+            phases[name] = phases.get(name, 0.0) + now - mark
+            mark = now
+
         greedy = GreedyRanking().solve(problem) if (self.compare_greedy or self.tuned) else None
+        phase("greedy")
 
         def done(status: str, **kw: Any) -> AllocationResult:
+            phase("result")
             return build_result(
                 problem, status, settings=self, greedy=greedy,
-                seconds=time.monotonic() - started, **kw,
+                seconds=time.monotonic() - started, phases=phases, **kw,
             )  # fmt: skip
 
         conflicts = must_fund_conflicts(problem)
         if conflicts:
             return done("infeasible", findings=conflicts)
         form = formulate(problem)
+        phase("formulation")
         bound = INF
         candidates: list[tuple[str, IntArray]] = []
-        if greedy is not None and greedy.feasible:
+        if self.tuned and greedy is not None and greedy.feasible:
             candidates.append(("greedy", greedy.choice))
         warm: IntArray | None = None
         runs: list[MipRun] = []
@@ -201,29 +214,35 @@ class AllocationOptimizer:
                 )
             if lp.objective is not None:
                 bound = lp.objective
+            phase("LP relaxation")
             rounded = lp_rounding(problem, lp)
             if not check_choice(problem, rounded):
                 candidates.append(("LP rounding", rounded))
             if candidates:
                 warm = max(candidates, key=lambda c: choice_objective(k, c[1]))[1]
+            phase("LP rounding")
             if warm is not None and self._decompose(problem, form):
-                # most of the time to the decomposition; HiGHS gets what is left
-                cut = time.monotonic() + 0.85 * (deadline - time.monotonic())
-                decomposed = self._decomposed(problem, form, lp, warm, cut)
-        if decomposed is None or time.monotonic() < deadline - 3.0:
-            start_x = None if warm is None else columns_from_choice(k, warm)
-            if decomposed is not None and decomposed[1] is not None:
-                start_x = decomposed[1]
+                result = self._decomposed(problem, form, lp, warm, deadline)
+                decomposed = (result.bound, result.x)
+                phase("partner decomposition")
+                total = phases.pop("partner decomposition")
+                phases[f"partner pricing ({result.rounds} rounds)"] = result.pricing_seconds
+                phases[f"master MIP ({result.patterns} partner plans)"] = (
+                    result.seconds - result.pricing_seconds
+                )
+                phases["decomposition set-up"] = total - result.seconds
+        if decomposed is None or decomposed[1] is None:
             runs.append(
                 run_highs(
                     form,
                     deadline=max(deadline, time.monotonic() + 0.5),
                     mip_rel_gap=self.mip_rel_gap,
-                    warm=start_x if self.tuned else None,
+                    warm=None if warm is None else columns_from_choice(k, warm),
                     seed=self.random_seed,
                     log=self.log,
                 )
             )
+            phase("HiGHS branch and bound")
         if any(r.status == "infeasible" for r in runs):
             findings = explain_infeasible(problem, form) if self.explain else ()
             return done("infeasible", findings=findings, nodes=sum(r.nodes for r in runs))
@@ -251,6 +270,7 @@ class AllocationOptimizer:
         )
         status = "optimal" if proven else "feasible"
         prices = shadow_prices(problem, form, choice) if self.shadow_prices else {}
+        phase("shadow prices")
         return done(
             status,
             choice=choice,
@@ -275,19 +295,18 @@ class AllocationOptimizer:
         lp: LpRelaxation,
         warm: IntArray,
         deadline: float,
-    ) -> tuple[float, FloatArray | None]:
+    ) -> DecompositionResult:
         """The partner decomposition's bound and choice (column values)."""
         from ssaplan.allocation.engine.decompose import PartnerDecomposition
 
         k = problem.compiled
-        result = PartnerDecomposition(form, k).solve(
+        return PartnerDecomposition(form, k).solve(
             start=columns_from_choice(k, warm),
             lam=lp.row_dual if lp.row_dual is not None else np.zeros(len(form.rows)),
             deadline=deadline,
             mip_rel_gap=self.mip_rel_gap,
             seed=self.random_seed,
         )
-        return result.bound, result.x
 
 
 def _warm_name(candidates: list[tuple[str, IntArray]], warm: IntArray) -> str | None:
