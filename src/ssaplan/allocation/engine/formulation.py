@@ -185,12 +185,27 @@ def formulate(problem: AllocationProblem) -> Formulation:
 
 
 _BANNER_SHOWN = False
+# HiGHS runs every solve of a process on one thread scheduler; asking a new instance
+# for another thread count fails unless the scheduler is reset first.
+_THREADS = 1
+_SCHEDULER: int | None = None
+
+
+def use_threads(threads: int) -> None:
+    """Threads for the HiGHS solves that follow in this process (0: HiGHS decides).
+
+    One thread is the default: the allocation MIPs are many and small (partners'
+    plans, robust draws in parallel processes), where HiGHS's threads cost more
+    than they give.
+    """
+    global _THREADS
+    _THREADS = int(threads)
 
 
 def new_highs(*, log: bool = False) -> Any:
     """A quiet HiGHS instance. The first one in a process prints a banner on the C
     stdout; it is sent to stderr so ``--json`` keeps stdout to one JSON object."""
-    global _BANNER_SHOWN
+    global _BANNER_SHOWN, _SCHEDULER
     import highspy
 
     if _BANNER_SHOWN:
@@ -211,6 +226,10 @@ def new_highs(*, log: bool = False) -> Any:
                 os.close(saved)
         _BANNER_SHOWN = True
     h.setOptionValue("output_flag", bool(log))
+    if _SCHEDULER is not None and _SCHEDULER != _THREADS:
+        h.resetGlobalScheduler(True)
+    h.setOptionValue("threads", _THREADS)
+    _SCHEDULER = _THREADS
     return h
 
 
@@ -331,18 +350,12 @@ def run_highs(
     mip_rel_gap: float,
     warm: FloatArray | None = None,
     seed: int = 2013,
-    threads: int | None = None,
     log: bool = False,
 ) -> MipRun:
-    """HiGHS branch and bound until ``deadline`` (``time.monotonic()``) or the gap.
-
-    Top-level so that it can run in a worker process next to the decomposition.
-    """
+    """HiGHS branch and bound until ``deadline`` (``time.monotonic()``) or the gap."""
     import highspy
 
     h = new_highs(log=log)
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
     h.setOptionValue("time_limit", float(max(deadline - time.monotonic(), 0.2)))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("random_seed", int(seed))

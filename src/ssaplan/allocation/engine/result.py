@@ -174,6 +174,9 @@ class AllocationResult:
             f"{money(spent)} over all years; proven within {100 * (self.gap or 0):.3f}% "
             f"of the optimum ({self.seconds:.1f} s)"
         )
+        shown = ", ".join(f"{c.id} {money(c.annual)}" for c in self.chosen[:12])
+        more = f" and {len(self.chosen) - 12} more" if len(self.chosen) > 12 else ""
+        lines.append(f"  funded (per year): {shown}{more}")
         if self.greedy is not None:
             if self.greedy.feasible and self.greedy.objective:
                 share = 100 * (self.greedy.ratio or 0)

@@ -43,6 +43,7 @@ from ssaplan.allocation.engine.formulation import (
     formulate,
     run_highs,
     solve_lp,
+    use_threads,
 )
 from ssaplan.allocation.engine.greedy import (
     GreedyRanking,
@@ -118,6 +119,9 @@ class AllocationOptimizer:
         False: HiGHS with its defaults (no LP rounding, warm start or decomposition).
     decompose_from : int, default 3000
         Candidates from which the partner decomposition runs (0: never).
+    threads : int, default 1
+        HiGHS threads (0: HiGHS decides, its default). One is faster here: the MIPs
+        are many and small, and robust draws run in parallel processes instead.
     shadow_prices, compare_greedy, explain : bool, default True
     random_seed : int, default 2013
     log : bool, default False
@@ -131,6 +135,7 @@ class AllocationOptimizer:
         mip_rel_gap: float = 1e-3,
         tuned: bool = True,
         decompose_from: int = 3000,
+        threads: int = 1,
         shadow_prices: bool = True,
         compare_greedy: bool = True,
         explain: bool = True,
@@ -141,6 +146,7 @@ class AllocationOptimizer:
         self.mip_rel_gap = mip_rel_gap
         self.tuned = tuned
         self.decompose_from = decompose_from
+        self.threads = threads
         self.shadow_prices = shadow_prices
         self.compare_greedy = compare_greedy
         self.explain = explain
@@ -152,6 +158,7 @@ class AllocationOptimizer:
         "mip_rel_gap",
         "tuned",
         "decompose_from",
+        "threads",
         "shadow_prices",
         "compare_greedy",
         "explain",
@@ -172,6 +179,7 @@ class AllocationOptimizer:
         from ssaplan.allocation.engine.explain import explain_infeasible, must_fund_conflicts
 
         started = time.monotonic()
+        use_threads(self.threads)
         # keep a little time for the shadow prices and the result after the search
         deadline = started + self.time_limit - min(1.0, 0.05 * self.time_limit)
         k = problem.compiled
