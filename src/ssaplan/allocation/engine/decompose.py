@@ -35,19 +35,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import highspy
 import numpy as np
 from scipy import sparse
 
+from ssaplan.allocation.engine.formulation import Formulation, highs_solution, new_highs
 from ssaplan.allocation.engine.model import BoolArray, Compiled, FloatArray, IntArray
 
-if TYPE_CHECKING:
-    from ssaplan.allocation.engine.formulation import Formulation
-
 #: Blocks with at most this many level combinations are priced by enumeration.
-ENUMERATE_UP_TO = 50_000
+ENUMERATE_UP_TO = 70_000
 
 
 @dataclass(eq=False)
@@ -137,7 +135,11 @@ class PartnerDecomposition:
                 row_block[r] = key[0]
         csc = form.matrix.tocsc()
         self.blocks: list[_Block] = []
-        for c in np.flatnonzero(blocky):
+        # small partners first: if time runs out mid-round, most plans are in
+        by_size = sorted(
+            np.flatnonzero(blocky), key=lambda c: int(np.count_nonzero(country_of_col == c))
+        )
+        for c in by_size:
             cols = np.flatnonzero(country_of_col == c)
             rows = np.flatnonzero(row_block == c)
             self.blocks.append(self._block(csc[:, cols][rows].tocsc(), cols, rows, block_gap))
@@ -173,7 +175,6 @@ class PartnerDecomposition:
             ok &= np.all(activity >= form.row_lower[rows] - 1e-9, axis=1)
             ok &= np.all(combos[:, ~open_] == 0, axis=1)
             return _Block(cols=cols, combos=combos[ok])
-        from ssaplan.allocation.engine.formulation import new_highs
 
         h = new_highs()
         h.setOptionValue("mip_rel_gap", float(gap))
@@ -194,8 +195,8 @@ class PartnerDecomposition:
         return _Block(cols=cols, highs=h)
 
     def price(self, lam: FloatArray, deadline: float) -> tuple[float, FloatArray, BoolArray]:
-        """``L(lam)``, the relaxed solution, and which blocks were solved in time (if
-        any was not, there is no bound: +inf)."""
+        """``L(lam)`` (a valid bound even if the deadline cuts the round short), the
+        relaxed solution, and which blocks got a plan in time."""
         reduced = self.form.cost - self.a_c.T @ lam
         x = np.zeros(len(self.form.cost))
         total = float(lam @ self.b_c)
@@ -208,12 +209,15 @@ class PartnerDecomposition:
             chosen &= (best[self.free_segment] > 0) | self.free_must[self.free_segment]
             first = chosen & ~_earlier_in_segment(chosen, self.free_segment)
             x[self.free_cols[first]] = 1.0
+        # every block adds a valid upper bound on its part: its best plan (enumerated),
+        # HiGHS's dual bound (even when stopped by the deadline), or, for a block the
+        # deadline leaves unsolved, each of its candidates' best level on its own
         solved = np.zeros(len(self.blocks), dtype=np.bool_)
         for b, block in enumerate(self.blocks):
             r = reduced[block.cols]
             if block.combos is not None:
                 if len(block.combos) == 0:
-                    continue  # no feasible plan for this partner (caught earlier)
+                    return np.inf, x, solved  # no feasible plan here (caught earlier)
                 values = block.combos @ r
                 best_n = int(np.argmax(values))
                 total += float(values[best_n])
@@ -221,21 +225,34 @@ class PartnerDecomposition:
                 solved[b] = True
                 continue
             left = deadline - time.monotonic()
-            if left <= 0.05:
-                break
-            h = block.highs
-            h.changeColsCost(len(block.cols), np.arange(len(block.cols), dtype=np.int32), r)
-            h.setOptionValue("time_limit", float(left))
-            h.run()
-            info = h.getInfo()
-            if info.primal_solution_status != 2:
-                continue
-            bound = float(info.mip_dual_bound)
-            if np.isfinite(bound):
-                total += bound
-                solved[b] = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-            x[block.cols] = np.round(np.asarray(h.getSolution().col_value))
-        return (total if solved.all() else np.inf), x, solved
+            bound = np.inf
+            if left > 0.05:
+                h = block.highs
+                h.changeColsCost(len(block.cols), np.arange(len(block.cols), dtype=np.int32), r)
+                h.setOptionValue("time_limit", float(left))
+                if block.patterns:  # the latest plan is still feasible: a head start
+                    h.setSolution(highs_solution(block.patterns[-1]))
+                h.run()
+                info = h.getInfo()
+                bound = float(info.mip_dual_bound)
+                if info.primal_solution_status == 2:
+                    x[block.cols] = np.round(np.asarray(h.getSolution().col_value))
+                    solved[b] = True
+            total += bound if np.isfinite(bound) else self._loose_bound(block, r)
+        return total, x, solved
+
+    def _loose_bound(self, block: _Block, reduced: FloatArray) -> float:
+        """An upper bound on a block without its capacity rows: each candidate's best
+        level (or nothing), must-fund ones their best level."""
+        k = self.k
+        open_ = self.form.col_upper[block.cols] > 0
+        value = np.where(open_, reduced, -np.inf)
+        cands = k.col_candidate[block.cols]
+        total = 0.0
+        for i in np.unique(cands):
+            best = float(value[cands == i].max())
+            total += best if k.must_fund[i] else max(best, 0.0)
+        return total
 
     # -- master -------------------------------------------------------------------
     def add_patterns(self, x: FloatArray, solved: BoolArray | None = None) -> int:
@@ -328,7 +345,6 @@ class PartnerDecomposition:
         ``start`` is a feasible choice (column values); ``lam`` the LP duals (per row
         of the formulation) to price with first.
         """
-        from ssaplan.allocation.engine.formulation import highs_solution, new_highs
 
         started = time.monotonic()
         total_time = max(deadline - started, 0.1)
