@@ -119,3 +119,15 @@ def test_the_example_in_the_docs_is_valid() -> None:
 
     s = load_scenario(EXAMPLE, **reference_inputs())
     assert len(s.problem.candidates) >= 8 and s.problem.floors
+
+
+def test_reference_regions_by_scheme() -> None:
+    from ssaplan.allocation.cli import reference_inputs
+
+    regions = reference_inputs()["regions"]
+    assert regions("bureau", "KEN") == "AF"
+    assert regions("combatant_command", "KEN") == "AFRICOM"
+    assert "UN-EASTERN-AFRICA" in regions("un_subregion", "KEN")
+    assert "Africa" in regions("un_region", "KEN")
+    assert "AU" in regions("organization", "KEN")
+    assert regions("bureau", "XXX") is None and regions("galaxy", "KEN") is None

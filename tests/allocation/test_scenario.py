@@ -80,10 +80,19 @@ def test_regions_from_a_callable_or_a_mapping_and_an_eligibility_hook() -> None:
     s = parse_scenario(data, regions={"bureau": {"KEN": "AF"}})
     assert s.problem.floors[0].countries == frozenset({"KEN"})
     s = parse_scenario(
-        data, regions={"bureau": {}}, eligible=lambda c, a, y: (c, y) != ("KEN", 2028)
+        data, regions={"bureau": {"KEN": "AF"}}, eligible=lambda c, a, y: (c, y) != ("KEN", 2028)
     )
     assert s.problem.blocked == frozenset({("KEN", "FMF", 2028)})
     assert errors(data)[("regional_floors", 0, "scheme")].startswith("no region mapping")
+    typo = scenario()
+    typo["regional_floors"][0]["region"] = "AFR"
+    assert errors(typo) == {
+        (
+            "regional_floors",
+            0,
+            "region",
+        ): "no country of the scenario is in 'AFR' under scheme 'bureau'"
+    }
 
 
 def test_restrictions_and_crisis_draws_from_the_file() -> None:

@@ -36,10 +36,9 @@ def reference_inputs() -> dict[str, Any]:
             return c.bureau
         if scheme == "combatant_command":
             return c.combatant_command
-        if scheme == "un_region":
-            return un_codes.get(c.un_region or "") or c.un_region
-        if scheme == "un_subregion":
-            return un_codes.get(c.un_subregion or "") or c.un_subregion
+        if scheme in ("un_region", "un_subregion"):
+            name = c.un_region if scheme == "un_region" else c.un_subregion
+            return tuple(x for x in (un_codes.get(name or ""), name) if x)  # code or name
         if scheme == "organization":
             return tuple(c.organizations)
         return None

@@ -467,5 +467,12 @@ def floors_of(
             e.add((*loc, "scheme"), f'no region mapping for scheme {scheme!r} in "regions"')
             continue
         members = frozenset(c for c in countries if region in resolve(scheme, c))
+        if share > 0 and not members:
+            # a floor nobody can meet but by funding nothing is a typo, not a plan
+            e.add(
+                (*loc, "region"),
+                f"no country of the scenario is in {region!r} under scheme {scheme!r}",
+            )
+            continue
         out.append(RegionalFloor(scheme, region, share, members))
     return out
