@@ -121,6 +121,13 @@ def test_eligibility_blocks_a_candidate_in_any_of_its_years() -> None:
     assert funded(EXACT.solve(q)) == {"B": 2 * M}
 
 
+def test_an_eligibility_hook_blocks_like_a_restriction() -> None:
+    p = problem([cand("A", [(2, 10)]), cand("B", [(2, 1)], country="NGA")])
+    q = p.with_eligibility(lambda country, account, fy: country != "KEN")
+    assert q.blocked == frozenset({("KEN", "FMF", 2027)}) and p.blocked == frozenset()
+    assert funded(EXACT.solve(q)) == {"B": 2 * M}
+
+
 def test_requires_funds_the_requirement_too() -> None:
     cands = [cand("A", [(5, 1)]), cand("B", [(5, 10)], requires=("A",)), cand("C", [(5, 6)])]
     assert funded(EXACT.solve(problem(cands))) == {"A": 5 * M, "B": 5 * M}

@@ -16,7 +16,7 @@ or reference data; :mod:`ssaplan.allocation.scenario` builds problems from JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property
@@ -190,6 +190,17 @@ class AllocationProblem:
             for c in self.candidates
         )
         return replace(self, candidates=candidates)
+
+    def with_eligibility(self, eligible: Callable[[str, str, int], bool]) -> AllocationProblem:
+        """The same problem with every (country, account, year) of a candidate that
+        ``eligible`` refuses added to ``blocked`` (the compliance domain's hook)."""
+        refused = {
+            (c.country, c.account, y)
+            for c in self.candidates
+            for y in c.fiscal_years
+            if not eligible(c.country, c.account, y)
+        }
+        return replace(self, blocked=self.blocked | frozenset(refused))
 
     def candidate(self, candidate_id: str) -> Candidate:
         return self.candidates[self.compiled.index[candidate_id]]
