@@ -25,14 +25,14 @@ solves of the same instance (a proven bound, so a valid gap for both).
 
 Where the time goes (``solver.phases`` of the result; the two largest are shown):
 
-- up to 3,000 candidates the tuned path is HiGHS from the warm start: greedy,
-  formulation, LP and rounding take 0.5-1.5 s at 2,000; the rest is branch and bound,
-  most of it HiGHS's root cut loop on the ~300 capacity and 50 budget rows and then
-  its sub-MIP heuristics;
-- at 5,000 the partner decomposition: ~3 s of set-up (greedy 0.3 s, formulation 0.3
-  s, LP 0.7 s, rounding 0.3 s, enumerating the small partners' plans ~1 s); each
-  pricing round ~6-7 s on an idle core, two thirds of it in the ten largest
-  partners' MIPs (300-1,100 columns); the master MIP gets the last 45%;
+- below 1,500 candidates the tuned path is HiGHS from the warm start: greedy,
+  formulation, LP and rounding take well under a second at 500; the rest is branch
+  and bound, most of it HiGHS's root cut loop on the ~300 capacity and 50 budget
+  rows and then its sub-MIP heuristics;
+- from 1,500 the partner decomposition: at 5,000 ~3 s of set-up (greedy 0.3 s,
+  formulation 0.3 s, LP 0.7 s, rounding 0.3 s, enumerating the small partners' plans
+  ~1 s); each pricing round ~6-7 s on an idle core, two thirds of it in the ten
+  largest partners' MIPs (300-1,100 columns); the master MIP gets the last 45%;
 - HiGHS with its defaults at 5,000 spends ~25 s in presolve and the root cut loop
   (bound from 67,025 to 66,969) before its heuristics find a good choice.
 """

@@ -117,7 +117,7 @@ class AllocationOptimizer:
         reports the gap actually proven.
     tuned : bool, default True
         False: HiGHS with its defaults (no LP rounding, warm start or decomposition).
-    decompose_from : int, default 3000
+    decompose_from : int, default 1500
         Candidates from which the partner decomposition runs (0: never).
     threads : int, default 1
         HiGHS threads (0: HiGHS decides, its default). One is faster here: the MIPs
@@ -134,7 +134,7 @@ class AllocationOptimizer:
         time_limit: float = 30.0,
         mip_rel_gap: float = 1e-3,
         tuned: bool = True,
-        decompose_from: int = 3000,
+        decompose_from: int = 1500,
         threads: int = 1,
         shadow_prices: bool = True,
         compare_greedy: bool = True,
