@@ -31,6 +31,8 @@ from ssaplan.allocation.engine.solve import AllocationOptimizer
 
 #: ``draw(rng, n) -> array (n, levels)``: n draws of every level's value.
 ValueDraws = Callable[[np.random.Generator, int], FloatArray]
+#: Fewer draws than this run in this process.
+MIN_PARALLEL_DRAWS = 16
 
 
 def label(share: float) -> str:
@@ -273,7 +275,8 @@ class RobustAllocator:
         chunks = [
             c for c in np.array_split(draws, max(1, min(len(draws), 4 * self.workers))) if len(c)
         ]
-        if self.workers > 1 and len(draws) > 1:
+        # starting worker processes costs a second or two: not worth it for a few draws
+        if self.workers > 1 and len(draws) >= MIN_PARALLEL_DRAWS:
             import multiprocessing
 
             try:
