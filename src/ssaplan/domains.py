@@ -26,6 +26,7 @@ PACKAGES: tuple[str, ...] = (
     "ssaplan.assessment",
     "ssaplan.compliance",
     "ssaplan.evaluation",
+    "ssaplan.allocation",
 )
 
 
