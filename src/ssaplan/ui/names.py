@@ -1,0 +1,70 @@
+"""Names where people read, codes where machines do: display names of the reference
+catalog's codes for pages (countries, regions and bureaus, agencies, accounts,
+objectives, ...), with the code kept as secondary text or a tooltip.
+
+Registered as Jinja filters by :mod:`ssaplan.ui.templating`: ``{{ code | name("account") }}``
+gives the name, ``{{ code | named("account") }}`` the name with the code as its tooltip,
+``{{ "G1.3" | name("objective") }}`` reads "G1.3 Support legitimate self-defense".
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from markupsafe import Markup
+
+from ssaplan.reference.catalog import Catalog, get_catalog
+
+KIND_TABLES = {
+    "country": "countries",
+    "region": "regions",
+    "bureau": "regions",
+    "agency": "agencies",
+    "account": "accounts",
+    "objective": "objectives",
+    "institution_type": "institution_types",
+    "level": "levels",
+    "purpose": "purposes",
+    "dac_code": "dac_codes",
+    "marking": "markings",
+}
+
+
+def name(code: Any, kind: str, catalog: Catalog | None = None) -> str:
+    """The display name of ``code`` of ``kind``; the code itself when unknown.
+
+    Objectives read with their id first ("G1.3 Support legitimate self-defense"), as the
+    goal tree is numbered; ``partner`` takes a country or a region.
+    """
+    if code in (None, ""):
+        return ""
+    catalog = catalog or get_catalog()
+    key = str(code)
+    if kind == "partner":
+        return name(key, "country" if key in catalog.countries else "region", catalog)
+    table = getattr(catalog, KIND_TABLES[kind])
+    item = table.get(key)
+    if item is None:
+        return key
+    text = str(getattr(item, "name", key))
+    if kind == "objective":
+        return f"{key} {text}"
+    return text
+
+
+def named(code: Any, kind: str) -> Markup:
+    """The name with the code as its tooltip (``<span title="FMF">Foreign ...</span>``)."""
+    if code in (None, ""):
+        return Markup("")
+    text = name(code, kind)
+    if text == str(code):
+        return Markup(f'<span class="code">{escape(str(code))}</span>')  # noqa: S704 - escaped
+    return Markup(  # noqa: S704 - both parts escaped
+        f'<span title="{escape(str(code))}">{escape(text)}</span>'
+    )
+
+
+def sort_by_name(codes: Any, kind: str) -> list[str]:
+    """Codes ordered by their display names (case- and accent-insensitive enough)."""
+    return sorted(codes, key=lambda c: name(c, kind).casefold())
