@@ -17,8 +17,9 @@ from ssaplan.assessment.policy import PolicyService
 from ssaplan.assessment.run import Settings
 from ssaplan.assessment.service import AssessmentService
 from ssaplan.core.deps import FormCsrf, StoreDep, requires, unit_of_work
+from ssaplan.core.errors import Detail, Invalid
 from ssaplan.core.permissions import Actor, can
-from ssaplan.reference.catalog import get_catalog
+from ssaplan.reference.catalog import UnknownCode, get_catalog
 from ssaplan.ui.maps import choropleth, frame
 from ssaplan.ui.templating import render
 
@@ -41,6 +42,7 @@ def _context(actor: Actor, a: dict[str, Any] | None, page: str) -> dict[str, Any
         "can_run": can(actor, "analysis:run"),
         "can_manage": can(actor, "assessment:policy"),
         "quadrant_names": QUADRANTS,
+        "quadrant_labels": charts.QUADRANT_LABELS,
     }
 
 
@@ -59,8 +61,18 @@ def assessment_page(
     actor: WebReader,
     assessment_id: IdQuery = None,
     sort: str = "rank",
+    region: str = "",
 ) -> Response:
-    """The ranked table of a saved assessment, with regional roll-ups and changes."""
+    """The ranked table of a saved assessment, with regional roll-ups and changes;
+    ``region`` (a bureau, command, organization or UN region) narrows the table."""
+    catalog = get_catalog()
+    members: frozenset[str] | None = None
+    if region:
+        try:
+            region = catalog.resolve("region", region)
+        except UnknownCode as exc:
+            raise Invalid("invalid filter", [Detail(("query", "region"), str(exc))]) from None
+        members = catalog.region_members(region)
     with store.session() as session:
         service = AssessmentService(session, actor)
         a = _assessment(service, assessment_id)
@@ -79,11 +91,19 @@ def assessment_page(
                     ),
                 }
                 for r in _sorted(a["countries"], sort)
+                if members is None or r["iso3"] in members
             ],
             sort=sort,
             regions=[r for r in a["analyses"].get("regions", []) if r["scored"]],
-            changes=a["analyses"].get("changes", [])[:10],
+            changes=[
+                c
+                for c in a["analyses"].get("changes", [])
+                if members is None or c["iso3"] in members
+            ][:10],
+            names={c["iso3"]: c["name"] for c in a["countries"]},
         )
+    ctx["region"] = region
+    ctx["region_options"] = region_options()
     ctx["runs"] = runs
     return render(request, "assessment/index.html", ctx)
 
@@ -166,6 +186,28 @@ def map_page(
             tooltips=tips,
         )
     return render(request, "assessment/map.html", ctx)
+
+
+def region_options() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Regions to narrow the ranked table by, grouped by kind, by name."""
+    catalog = get_catalog()
+    out = []
+    for label, kind in (
+        ("Regional bureaus", "bureau"),
+        ("Combatant commands", "combatant_command"),
+        ("Regional organizations", "organization"),
+        ("UN regions", "un_region"),
+    ):
+        pairs = sorted(
+            (
+                (r.code, f"{r.name} ({r.code})" if r.code != r.name else r.name)
+                for r in catalog.regions.values()
+                if r.kind == kind
+            ),
+            key=lambda kv: kv[1],
+        )
+        out.append((label, pairs))
+    return out
 
 
 def _fmt(value: float | None) -> str:
