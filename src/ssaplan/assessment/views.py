@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ssaplan.assessment import charts
 from ssaplan.assessment.analyses import QUADRANTS
+from ssaplan.assessment.framework import framework_from_rows
 from ssaplan.assessment.policy import PolicyService
 from ssaplan.assessment.run import Settings
 from ssaplan.assessment.service import AssessmentService
@@ -20,6 +21,7 @@ from ssaplan.core.deps import FormCsrf, StoreDep, requires, unit_of_work
 from ssaplan.core.errors import Detail, Invalid
 from ssaplan.core.permissions import Actor, can
 from ssaplan.reference.catalog import UnknownCode, get_catalog
+from ssaplan.ui.forms import field_errors
 from ssaplan.ui.maps import choropleth, frame
 from ssaplan.ui.templating import render
 
@@ -301,5 +303,79 @@ def framework_page(
         for c, w in zip(fw.constructs, fw.construct_weights, strict=True)
     ]
     ctx = _context(actor, None, "framework")
-    ctx.update(fw=fw, groups=groups, versions=versions)
+    ctx.update(
+        fw=fw,
+        groups=groups,
+        versions=versions,
+        rows=[
+            {
+                "measure": r.measure,
+                "construct": r.construct,
+                "direction": str(r.direction),
+                "measure_weight": f"{r.measure_weight:g}",
+                "construct_weight": f"{r.construct_weight:g}",
+            }
+            for r in fw.rows
+        ],
+        errors={},
+        saved=request.query_params.get("saved"),
+    )
     return render(request, "assessment/framework.html", ctx)
+
+
+FRAMEWORK_COLUMNS = ("measure", "construct", "direction", "measure_weight", "construct_weight")
+
+
+@router.post("/assessment/framework", response_class=HTMLResponse, dependencies=[FormCsrf])
+async def framework_submit(
+    request: Request,
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(requires("assessment:policy"))],
+) -> Response:
+    """Save the edited rows as the next version of the framework (admins); versions are
+    never overwritten, and the next assessment run uses the latest."""
+    form = await request.form()
+    name = str(form.get("name") or "default").strip()
+    description = str(form.get("description") or "").strip()[:2000]
+    indices = sorted(
+        {int(k.split("-")[1]) for k in form if k.startswith("row-") and k.count("-") >= 2}
+    )
+    rows = []
+    for i in indices[:500]:
+        row = {c: str(form.get(f"row-{i}-{c}") or "").strip() for c in FRAMEWORK_COLUMNS}
+        if form.get(f"row-{i}-remove") or not any(row.values()):
+            continue
+        rows.append(row)
+    try:
+        fw = framework_from_rows(rows, name=name)
+        with unit_of_work(store) as session:
+            saved = PolicyService(session, actor).save_framework(fw, description=description)
+    except Invalid as exc:
+        with store.session() as session:
+            policy = PolicyService(session, actor)
+            current = policy.framework(name if name else "default")
+            versions = policy.frameworks()
+        ctx = _context(actor, None, "framework")
+        total = sum(current.construct_weights)
+        ctx.update(
+            fw=current,
+            groups=[
+                {
+                    "construct": c,
+                    "weight": w,
+                    "share": w / total if total else 0.0,
+                    "rows": [r for r in current.rows if r.construct == c],
+                }
+                for c, w in zip(current.constructs, current.construct_weights, strict=True)
+            ],
+            versions=versions,
+            rows=rows,
+            errors=field_errors(exc.details),
+            message=exc.message,
+            description=description,
+            saved=None,
+        )
+        return render(request, "assessment/framework.html", ctx, status=422)
+    return RedirectResponse(
+        f"/assessment/framework?name={saved.name}&saved={saved.version}", status_code=303
+    )

@@ -68,3 +68,33 @@ def named(code: Any, kind: str) -> Markup:
 def sort_by_name(codes: Any, kind: str) -> list[str]:
     """Codes ordered by their display names (case- and accent-insensitive enough)."""
     return sorted(codes, key=lambda c: name(c, kind).casefold())
+
+
+def choices(kind: str, catalog: Catalog | None = None) -> list[tuple[str, str]]:
+    """(code, "Name (code)") pairs of a kind for a select, by name; agencies list each
+    department with its bureaus under it, regions only State's bureaus and the
+    organizations (the regions a role can be scoped to are these)."""
+    catalog = catalog or get_catalog()
+    if kind == "agency":
+        out: list[tuple[str, str]] = []
+        tops = sorted((a for a in catalog.agencies.values() if not a.parent), key=lambda a: a.name)
+        for top in tops:
+            out.append((top.id, f"{top.name} ({top.id})"))
+            subs = sorted(
+                (a for a in catalog.agencies.values() if a.parent == top.id), key=lambda a: a.name
+            )
+            out += [(a.id, f"— {a.name} ({a.id})") for a in subs]
+        return out
+    if kind == "region":
+        regions = [r for r in catalog.regions.values() if r.kind in ("bureau", "organization")]
+        return sorted(
+            ((r.code, f"{r.name} ({r.code})") for r in regions), key=lambda kv: kv[1].casefold()
+        )
+    if kind == "country":
+        return sorted(
+            ((c.iso3, c.name) for c in catalog.countries.values()), key=lambda kv: kv[1].casefold()
+        )
+    table = getattr(catalog, KIND_TABLES[kind])
+    return sorted(
+        ((k, f"{v.name} ({k})") for k, v in table.items()), key=lambda kv: kv[1].casefold()
+    )
