@@ -343,7 +343,8 @@ async def framework_submit(
     rows = []
     for i in indices[:500]:
         row = {c: str(form.get(f"row-{i}-{c}") or "").strip() for c in FRAMEWORK_COLUMNS}
-        if form.get(f"row-{i}-remove") or not any(row.values()):
+        # A blank row (its direction select always has a value) is left out.
+        if form.get(f"row-{i}-remove") or not any(v for c, v in row.items() if c != "direction"):
             continue
         rows.append(row)
     try:
