@@ -1,5 +1,6 @@
 """Write the generated reference docs: docs/cli.md (every command's help) and docs/api.md
-(every route with the permission it needs). ``tests/test_docs.py`` fails when they are stale.
+(every route with the permission it needs), and copy docs/formats.md into the package
+(the workbench serves it). ``tests/test_docs.py`` fails when they are stale.
 
     .venv/bin/python scripts/gen_docs.py
 """
@@ -16,6 +17,12 @@ import typer.main
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 100
+FORMATS_COPY = ROOT / "src" / "ssaplan" / "ingest" / "formats.md"
+
+
+def formats_markdown() -> str:
+    """docs/formats.md (written by hand), as the package ships it for the Data page."""
+    return (ROOT / "docs" / "formats.md").read_text(encoding="utf-8")
 
 
 def _commands(cmd: Any, ctx: Any, path: list[str]) -> Iterator[tuple[list[str], Any, Any]]:
@@ -132,6 +139,8 @@ def main() -> int:
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "cli.md").write_text(cli_markdown() + "\n", encoding="utf-8")
     (ROOT / "docs" / "api.md").write_text(api_markdown(), encoding="utf-8")
+    # The workbench serves the formats documentation from inside the package.
+    FORMATS_COPY.write_text(formats_markdown(), encoding="utf-8")
     print("wrote docs/cli.md and docs/api.md", file=sys.stderr)
     return 0
 

@@ -155,6 +155,12 @@ def test_reference_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert code == 0 and "FMF" in {a["id"] for a in json.loads(out)["items"]}
     code, _, err = run(capsys, "reference", "list", "planets")
     assert code == 1 and "unknown reference kind" in err
+    # Every name the error lists is accepted, and so are the catalog's own names.
+    listed = err.split("use one of ", 1)[1].strip().split(", ")
+    assert "institution-types" in listed and "dac-codes" in listed
+    for name in [*listed, "institution_type", "dac_code", "agency", "country", "Accounts"]:
+        code, out, err = run(capsys, "reference", "list", name, "--json")
+        assert code == 0 and json.loads(out)["items"], (name, err)
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

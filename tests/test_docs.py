@@ -24,6 +24,12 @@ def test_route_reference_is_current() -> None:
     )
 
 
+def test_the_packaged_formats_doc_is_current() -> None:
+    assert gen_docs.FORMATS_COPY.read_text(encoding="utf-8") == gen_docs.formats_markdown(), (
+        "src/ssaplan/ingest/formats.md is stale: run .venv/bin/python scripts/gen_docs.py"
+    )
+
+
 def test_readme_names_the_two_commands_and_every_top_level_command() -> None:
     import typer.main
 

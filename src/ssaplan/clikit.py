@@ -89,8 +89,24 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def tidy_numbers(value: Any) -> Any:
+    """Floats rounded to 12 significant digits, so binary noise (28.000000000000004)
+    never reaches the output; everything else unchanged."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}") if value == value and abs(value) != float("inf") else value
+    if isinstance(value, dict):
+        return {k: tidy_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [tidy_numbers(v) for v in value]
+    return value
+
+
 def emit(st: CliState, data: dict[str, Any], human: Callable[[], None] | None = None) -> None:
-    """Print ``data`` as one JSON object (``--json``), else run the human renderer."""
+    """Print ``data`` as one JSON object (``--json``), else run the human renderer.
+
+    Floats are rounded to 12 significant digits (:func:`tidy_numbers`).
+    """
+    data = tidy_numbers(data)
     if st.json:
         sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False) + "\n")
     elif human is not None:

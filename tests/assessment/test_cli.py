@@ -39,7 +39,7 @@ def test_import_then_assess_with_a_framework_file(
     assert (summary["files"], summary["observations"], summary["countries"]) == (1, 9, 4)
 
     code, out, err = run(
-        capsys, "assess", "--db", db, "--framework", str(fw), "--draws", "500", "--json"
+        capsys, "assess", "--db", db, "--framework", str(fw), "--draws", "500", "--save", "--json"
     )
     assert code == 0, err
     data = json.loads(out)  # one JSON object, nothing else on stdout
@@ -76,6 +76,26 @@ def test_human_output_and_dry_run(
     assert "UGA" in out and "assessment 2020" in err and "saved as" not in err
     code, out, _ = run(capsys, "--db", db, "--json", "assess", "--framework", str(fw), "--dry-run")
     assert json.loads(out)["id"] is None
+
+
+def test_assess_saves_only_when_asked(
+    db: str, write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "--db", db, "import", "indicators", str(write("t.csv", SMALL_TIDY)))
+    fw = write("small.csv", SMALL_FRAMEWORK)
+    code, out, err = run(capsys, "--db", db, "assess", "--framework", str(fw))
+    assert code == 0 and "not saved (add --save" in err
+    code, out, _ = run(capsys, "--db", db, "--json", "assess", "--framework", str(fw))
+    assert json.loads(out)["id"] is None
+    code, out, err = run(capsys, "--db", db, "assess", "--framework", str(fw), "--save")
+    assert code == 0 and "saved as assessment 1" in err
+    code, out, _ = run(capsys, "--db", db, "--json", "assess", "--framework", str(fw), "--save")
+    assert json.loads(out)["id"] == 2
+    # Numbers carry no binary noise (28.000000000000004): at most 12 significant digits.
+    for c in json.loads(out)["countries"]:
+        for v in c.values():
+            if isinstance(v, float):
+                assert len(repr(v).lstrip("-").replace(".", "").lstrip("0")) <= 13
 
 
 def test_errors_exit_1_with_one_line(
@@ -137,7 +157,12 @@ def test_assess_the_demo(assessed: Store, capsys: pytest.CaptureFixture[str]) ->
     data = json.loads(out)
     assert data["year"] == 2026 and len(data["countries"]) >= 190
     assert all(c["propensity"] is not None and c["rank_p05"] for c in data["countries"])
-    assert all(c["priority"] is not None for c in data["countries"])
+    # Partners without a priority tier (no assistance, micro-states, rich bystanders)
+    # have no priority; the rest have one.
+    ranked = {c["iso3"]: c["priority"] for c in data["countries"]}
+    assert sum(p is not None for p in ranked.values()) >= 100
+    assert ranked["PRK"] is None and ranked["KEN"] is not None
+    assert data["id"] is None  # computed and printed, not saved without --save
 
 
 def test_import_the_real_folder(db: str, capsys: pytest.CaptureFixture[str]) -> None:

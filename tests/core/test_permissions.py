@@ -25,7 +25,7 @@ from tests.conftest import OPERATOR
 @pytest.mark.parametrize(
     ("role", "allowed", "denied"),
     [
-        ("viewer", {"read"}, {"program:write", "analysis:run", "user:manage", "data:export"}),
+        ("viewer", {"read", "data:export"}, {"program:write", "analysis:run", "user:manage"}),
         (
             "planner",
             {"read", "program:write", "data:import", "data:export"},

@@ -59,6 +59,32 @@ def test_ids_with_slashes_work_in_urls(api: Api) -> None:
     assert [h["action"] for h in history["items"]] == ["create"]
 
 
+def test_suspending_or_terminating_needs_a_reason_kept_in_the_audit(api: Api) -> None:
+    headers = api.login("planner1", "planner")
+    created = api.client.post("/api/programs", json=program_data(), headers=headers).json()
+    url = f"/api/programs/{created['id']}"
+    for status in ("suspended", "terminated"):
+        r = api.client.patch(url, json={"version": 1, "status": status}, headers=headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["details"][0]["loc"] == ["body", "reason"]
+        r = api.client.patch(
+            url, json={"version": 1, "status": status, "reason": " "}, headers=headers
+        )
+        assert r.status_code == 422
+    r = api.client.patch(
+        url,
+        json={"version": 1, "status": "suspended", "reason": "vetting found a unit at fault"},
+        headers=headers,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "suspended"
+    history = api.client.get(url + "/history", headers=headers).json()["items"]
+    assert history[0]["summary"] == "vetting found a unit at fault"
+    assert history[0]["after"]["status"] == "suspended"
+    # Other changes need no reason (one may still be given and is kept).
+    r = api.client.patch(url, json={"version": 2, "status": "approved"}, headers=headers)
+    assert r.status_code == 200
+
+
 def test_delete_with_stale_version_is_refused(api: Api) -> None:
     headers = api.login("admin1", "admin")
     created = api.client.post("/api/programs", json=program_data(), headers=headers).json()

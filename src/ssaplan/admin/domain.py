@@ -1,6 +1,6 @@
 """The administration domain's declaration."""
 
-from ssaplan.core.spec import Command, Domain
+from ssaplan.core.spec import Command, Domain, Nav
 
 DOMAIN = Domain(
     name="admin",
@@ -9,6 +9,7 @@ DOMAIN = Domain(
     api=("ssaplan.admin.api:router",),
     views=("ssaplan.admin.views:router",),
     templates=True,
+    nav=(Nav("Admin", "/admin", 90, action="user:manage"),),
     commands=(
         Command(("user",), "ssaplan.admin.cli:user_app"),
         Command(("audit",), "ssaplan.admin.cli:audit_app"),

@@ -11,6 +11,13 @@ from typing import Any
 
 from markupsafe import Markup
 
+# One short label per quadrant, used by the chart's corners and the pages' badges alike.
+QUADRANT_LABELS = {
+    "sustain": "Sustain",
+    "shape_conditions": "Shape conditions",
+    "opportunity": "Opportunity",
+    "reconsider": "Reconsider",
+}
 QUADRANT_COLORS = {
     "sustain": "#1b7837",
     "shape_conditions": "#b2182b",
@@ -74,16 +81,23 @@ def scatter(
             f'y2="{y(priority_cut):.1f}" stroke="#666" stroke-dasharray="4 3">'
             f"<title>median priority {priority_cut:.1f}</title></line>"
         )
+    # Corner labels name the quadrants as the badges do, in their colour, on a white
+    # ground so points under them do not make them unreadable.
     corner = [
-        (pad_l + plot_w - 4, pad_t + 12, "end", "invest and sustain"),
-        (pad_l + 4, pad_t + 12, "start", "address conditions first"),
-        (pad_l + plot_w - 4, pad_t + plot_h - 6, "end", "opportunity"),
-        (pad_l + 4, pad_t + plot_h - 6, "start", "reconsider"),
+        (pad_l + plot_w - 6, pad_t + 16, "end", "sustain"),
+        (pad_l + 6, pad_t + 16, "start", "shape_conditions"),
+        (pad_l + plot_w - 6, pad_t + plot_h - 8, "end", "opportunity"),
+        (pad_l + 6, pad_t + plot_h - 8, "start", "reconsider"),
     ]
-    for cx, cy, anchor, text in corner:
+    for cx, cy, anchor, key in corner:
+        text = QUADRANT_LABELS[key]
+        w = 7.2 * len(text) + 10
+        rx = cx - w + 5 if anchor == "end" else cx - 5
         out.append(
+            f'<rect class="quadrant-label-bg" x="{rx:.1f}" y="{cy - 13}" width="{w:.1f}" '
+            f'height="18" rx="3" fill="#fff" fill-opacity="0.85" stroke="{QUADRANT_COLORS[key]}"/>'
             f'<text class="quadrant-label" x="{cx}" y="{cy}" text-anchor="{anchor}" '
-            f'fill="#555">{escape(text)}</text>'
+            f'font-size="12" font-weight="600" fill="{QUADRANT_COLORS[key]}">{escape(text)}</text>'
         )
     shown = [p for p in points if p.get("propensity") is not None and p.get("priority") is not None]
     # Labels for the highest priorities only: two hundred codes would cover each other.

@@ -116,8 +116,15 @@ def assess(
         int, typer.Option(help="Monte Carlo draws of construct weights (0: no sensitivity)")
     ] = 10_000,
     seed: Annotated[int, typer.Option(help="seed of the draws: same seed, same numbers")] = 2013,
+    save: Annotated[
+        bool,
+        typer.Option("--save", help="save the assessment as a record (default: only print it)"),
+    ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="compute and print, but do not save the record")
+        bool,
+        typer.Option(
+            "--dry-run", hidden=True, help="accepted for old scripts: printing is the default"
+        ),
     ] = False,
     note: Annotated[str, typer.Option(help="a note kept with the saved assessment")] = "",
     export_framework: Annotated[
@@ -131,7 +138,7 @@ def assess(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Assess partner propensity and priority; saves the assessment as a record."""
+    """Assess partner propensity and priority and print the result; --save keeps it as a record."""
     from ssaplan.assessment.framework import Framework
     from ssaplan.assessment.run import Settings
     from ssaplan.assessment.service import AssessmentService
@@ -156,7 +163,7 @@ def assess(
             )
             return
         run = service.run(year=year, framework=fw, settings=Settings(draws=draws, seed=seed))
-        assessment_id = None if dry_run else service.save(run, note=note)
+        assessment_id = service.save(run, note=note) if save and not dry_run else None
     data = run.as_dict()
     data["id"] = assessment_id
 
@@ -179,6 +186,8 @@ def assess(
         info(run.summary())
         if assessment_id is not None:
             info(f"saved as assessment {assessment_id}")
+        else:
+            info("not saved (add --save to keep it as a record)")
 
     emit(st, data, human)
 

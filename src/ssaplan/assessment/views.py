@@ -13,12 +13,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ssaplan.assessment import charts
 from ssaplan.assessment.analyses import QUADRANTS
+from ssaplan.assessment.framework import framework_from_rows
 from ssaplan.assessment.policy import PolicyService
 from ssaplan.assessment.run import Settings
 from ssaplan.assessment.service import AssessmentService
 from ssaplan.core.deps import FormCsrf, StoreDep, requires, unit_of_work
+from ssaplan.core.errors import Detail, Invalid
 from ssaplan.core.permissions import Actor, can
-from ssaplan.reference.catalog import get_catalog
+from ssaplan.reference.catalog import UnknownCode, get_catalog
+from ssaplan.ui.forms import field_errors
 from ssaplan.ui.maps import choropleth, frame
 from ssaplan.ui.templating import render
 
@@ -41,6 +44,7 @@ def _context(actor: Actor, a: dict[str, Any] | None, page: str) -> dict[str, Any
         "can_run": can(actor, "analysis:run"),
         "can_manage": can(actor, "assessment:policy"),
         "quadrant_names": QUADRANTS,
+        "quadrant_labels": charts.QUADRANT_LABELS,
     }
 
 
@@ -59,8 +63,18 @@ def assessment_page(
     actor: WebReader,
     assessment_id: IdQuery = None,
     sort: str = "rank",
+    region: str = "",
 ) -> Response:
-    """The ranked table of a saved assessment, with regional roll-ups and changes."""
+    """The ranked table of a saved assessment, with regional roll-ups and changes;
+    ``region`` (a bureau, command, organization or UN region) narrows the table."""
+    catalog = get_catalog()
+    members: frozenset[str] | None = None
+    if region:
+        try:
+            region = catalog.resolve("region", region)
+        except UnknownCode as exc:
+            raise Invalid("invalid filter", [Detail(("query", "region"), str(exc))]) from None
+        members = catalog.region_members(region)
     with store.session() as session:
         service = AssessmentService(session, actor)
         a = _assessment(service, assessment_id)
@@ -79,11 +93,19 @@ def assessment_page(
                     ),
                 }
                 for r in _sorted(a["countries"], sort)
+                if members is None or r["iso3"] in members
             ],
             sort=sort,
             regions=[r for r in a["analyses"].get("regions", []) if r["scored"]],
-            changes=a["analyses"].get("changes", [])[:10],
+            changes=[
+                c
+                for c in a["analyses"].get("changes", [])
+                if members is None or c["iso3"] in members
+            ][:10],
+            names={c["iso3"]: c["name"] for c in a["countries"]},
         )
+    ctx["region"] = region
+    ctx["region_options"] = region_options()
     ctx["runs"] = runs
     return render(request, "assessment/index.html", ctx)
 
@@ -166,6 +188,28 @@ def map_page(
             tooltips=tips,
         )
     return render(request, "assessment/map.html", ctx)
+
+
+def region_options() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Regions to narrow the ranked table by, grouped by kind, by name."""
+    catalog = get_catalog()
+    out = []
+    for label, kind in (
+        ("Regional bureaus", "bureau"),
+        ("Combatant commands", "combatant_command"),
+        ("Regional organizations", "organization"),
+        ("UN regions", "un_region"),
+    ):
+        pairs = sorted(
+            (
+                (r.code, f"{r.name} ({r.code})" if r.code != r.name else r.name)
+                for r in catalog.regions.values()
+                if r.kind == kind
+            ),
+            key=lambda kv: kv[1],
+        )
+        out.append((label, pairs))
+    return out
 
 
 def _fmt(value: float | None) -> str:
@@ -259,5 +303,80 @@ def framework_page(
         for c, w in zip(fw.constructs, fw.construct_weights, strict=True)
     ]
     ctx = _context(actor, None, "framework")
-    ctx.update(fw=fw, groups=groups, versions=versions)
+    ctx.update(
+        fw=fw,
+        groups=groups,
+        versions=versions,
+        rows=[
+            {
+                "measure": r.measure,
+                "construct": r.construct,
+                "direction": str(r.direction),
+                "measure_weight": f"{r.measure_weight:g}",
+                "construct_weight": f"{r.construct_weight:g}",
+            }
+            for r in fw.rows
+        ],
+        errors={},
+        saved=request.query_params.get("saved"),
+    )
     return render(request, "assessment/framework.html", ctx)
+
+
+FRAMEWORK_COLUMNS = ("measure", "construct", "direction", "measure_weight", "construct_weight")
+
+
+@router.post("/assessment/framework", response_class=HTMLResponse, dependencies=[FormCsrf])
+async def framework_submit(
+    request: Request,
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(requires("assessment:policy"))],
+) -> Response:
+    """Save the edited rows as the next version of the framework (admins); versions are
+    never overwritten, and the next assessment run uses the latest."""
+    form = await request.form()
+    name = str(form.get("name") or "default").strip()
+    description = str(form.get("description") or "").strip()[:2000]
+    indices = sorted(
+        {int(k.split("-")[1]) for k in form if k.startswith("row-") and k.count("-") >= 2}
+    )
+    rows = []
+    for i in indices[:500]:
+        row = {c: str(form.get(f"row-{i}-{c}") or "").strip() for c in FRAMEWORK_COLUMNS}
+        # A blank row (its direction select always has a value) is left out.
+        if form.get(f"row-{i}-remove") or not any(v for c, v in row.items() if c != "direction"):
+            continue
+        rows.append(row)
+    try:
+        fw = framework_from_rows(rows, name=name)
+        with unit_of_work(store) as session:
+            saved = PolicyService(session, actor).save_framework(fw, description=description)
+    except Invalid as exc:
+        with store.session() as session:
+            policy = PolicyService(session, actor)
+            current = policy.framework(name if name else "default")
+            versions = policy.frameworks()
+        ctx = _context(actor, None, "framework")
+        total = sum(current.construct_weights)
+        ctx.update(
+            fw=current,
+            groups=[
+                {
+                    "construct": c,
+                    "weight": w,
+                    "share": w / total if total else 0.0,
+                    "rows": [r for r in current.rows if r.construct == c],
+                }
+                for c, w in zip(current.constructs, current.construct_weights, strict=True)
+            ],
+            versions=versions,
+            rows=rows,
+            errors=field_errors(exc.details),
+            message=exc.message,
+            description=description,
+            saved=None,
+        )
+        return render(request, "assessment/framework.html", ctx, status=422)
+    return RedirectResponse(
+        f"/assessment/framework?name={saved.name}&saved={saved.version}", status_code=303
+    )

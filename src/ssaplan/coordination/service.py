@@ -114,15 +114,20 @@ class CoordinationService:
         source_file: str,
         version: str,
         imported_at: datetime,
-    ) -> None:
-        """Insert ``records``, replacing stored activities with the same identifiers."""
+    ) -> int:
+        """Insert ``records``, replacing stored activities with the same identifiers;
+        returns how many were replaced (the rest are new)."""
         require(self.actor, "data:import")
         if not records:
-            return
+            return 0
         ids = [r.identifier for r in records]
+        replaced = 0
         for start in range(0, len(ids), DELETE_CHUNK):
             chunk = ids[start : start + DELETE_CHUNK]
-            self.session.execute(delete(DonorActivity).where(DonorActivity.identifier.in_(chunk)))
+            result: Any = self.session.execute(
+                delete(DonorActivity).where(DonorActivity.identifier.in_(chunk))
+            )
+            replaced += int(result.rowcount or 0)
         activities = []
         children: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in CHILD_TABLES}
         for r in records:
@@ -142,6 +147,7 @@ class CoordinationService:
         for name, model in CHILD_TABLES:
             if children[name]:
                 self._bulk_insert(model, children[name])
+        return replaced
 
     def _bulk_insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
         """``INSERT`` many rows with one DB-API ``executemany``.
@@ -250,6 +256,57 @@ class CoordinationService:
             limit=limit,
             offset=offset,
         )
+
+    def donors_in_country(self, iso3: str, *, limit: int = 25) -> list[dict[str, Any]]:
+        """Other donors with published activities for one recipient country: each
+        publisher's name and identifier, its activities there, the U.S. dollars it
+        committed to them (IATI commitment transactions, type 2) and a few titles;
+        most activities first."""
+        require(self.actor, "read")
+        ids = select(DonorRecipientCountry.activity_id).where(
+            DonorRecipientCountry.iso3 == iso3.upper()
+        )
+        rows = self.session.execute(
+            select(
+                DonorActivity.reporting_org_ref,
+                DonorActivity.reporting_org_name,
+                func.count(),
+            )
+            .where(DonorActivity.identifier.in_(ids))
+            .group_by(DonorActivity.reporting_org_ref, DonorActivity.reporting_org_name)
+            .order_by(func.count().desc(), DonorActivity.reporting_org_name)
+            .limit(limit)
+        ).all()
+        committed = dict(
+            self.session.execute(
+                select(DonorActivity.reporting_org_ref, func.sum(DonorTransaction.usd))
+                .join(DonorTransaction, DonorTransaction.activity_id == DonorActivity.identifier)
+                .where(DonorActivity.identifier.in_(ids), DonorTransaction.type == "2")
+                .group_by(DonorActivity.reporting_org_ref)
+            ).all()
+        )
+        out = []
+        for ref, org_name, count in rows:
+            titles = list(
+                self.session.execute(
+                    select(DonorActivity.title)
+                    .where(
+                        DonorActivity.identifier.in_(ids), DonorActivity.reporting_org_ref == ref
+                    )
+                    .order_by(DonorActivity.identifier)
+                    .limit(3)
+                ).scalars()
+            )
+            out.append(
+                {
+                    "ref": ref,
+                    "name": org_name or ref or "unnamed publisher",
+                    "activities": int(count),
+                    "committed_usd": int(committed.get(ref) or 0),
+                    "titles": titles,
+                }
+            )
+        return out
 
     def get_activity(self, identifier: str) -> DonorActivityPublic:
         """One donor activity with everything stored about it."""

@@ -213,6 +213,51 @@ def set_roles(
     return user
 
 
+def set_active(
+    session: Session,
+    actor: Actor,
+    username: str,
+    active: bool,
+    *,
+    version: int | None = None,
+) -> User:
+    """Deactivate a user (locked out at once: every login of theirs stops working) or
+    reactivate them (admins only); ``version`` guards against races."""
+    require(actor, "user:manage")
+    user = get_user(session, username, lock=True)
+    if version is not None and version != user.version:
+        from ssaplan.core.errors import StaleVersion
+
+        raise StaleVersion(
+            f"user {username!r} was changed by someone else (you sent version {version}, "
+            f"it is now at version {user.version}): reload and try again"
+        )
+    if not active and username == actor.username:
+        raise Invalid(
+            "cannot deactivate yourself",
+            [Detail(("active",), "another admin must deactivate your account")],
+        )
+    if user.active == active:
+        return user
+    before = public(user)
+    user.active = active
+    user.version += 1
+    session.flush()
+    audit.record(
+        session,
+        audit.Entry(
+            actor.username,
+            "update",
+            "user",
+            username,
+            before,
+            public(user),
+            "reactivated" if active else "deactivated",
+        ),
+    )
+    return user
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
     """The user for these credentials; the same error whichever part is wrong."""
     user = find_user(session, username.strip().lower())

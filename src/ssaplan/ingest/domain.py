@@ -6,7 +6,7 @@ DOMAIN = Domain(
     name="ingest",
     package="ssaplan.ingest",
     title="Data in and out",
-    uses=("reference", "portfolio", "coordination"),
+    uses=("reference", "portfolio", "coordination", "assessment"),
     api=("ssaplan.ingest.api:router",),
     views=("ssaplan.ingest.views:router",),
     templates=True,
@@ -18,7 +18,10 @@ DOMAIN = Domain(
     actions=(
         Action("data:import", ("planner", "admin"), "import files (within the write scope)"),
         Action(
-            "data:export", ("planner", "analyst", "admin"), "export the portfolio", scoped=False
+            "data:export",
+            ("viewer", "planner", "analyst", "admin"),
+            "export the portfolio (what the user may read)",
+            scoped=False,
         ),
     ),
 )

@@ -105,6 +105,8 @@ class IngestService:
         }
         if as_portfolio:
             summary["portfolio"] = {"created": 0, "updated": 0, "unchanged": 0}
+        else:
+            summary["replaced"] = 0
             summary["agency_fallbacks"] = {"agency": fallback_agency, "activities": 0}
         self.coordination.begin_write()
         for path, name in zip(paths, names, strict=True):
@@ -379,7 +381,7 @@ class IngestService:
                 # Nothing more will be written: remember identifiers to report duplicates.
                 run.seen.update((r.identifier, (name, r.line)) for r in pending)
             else:
-                self.coordination.replace_activities(
+                written["replaced"] += self.coordination.replace_activities(
                     pending,
                     source_file=name,
                     version=reader.info.version or "unknown",
@@ -449,6 +451,8 @@ class IngestService:
         if as_portfolio:
             counts["portfolio"] = dict(portfolio)
             counts["agency_fallbacks"] = {"activities": fallbacks}
+        else:
+            counts["replaced"] = written["replaced"]  # the rest of the activities are new
         if not run.problems:
             audit.record(
                 self.session,

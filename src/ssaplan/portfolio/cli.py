@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from ssaplan.clikit import DbOpt, JsonOpt, emit, info, open_store, state
+from ssaplan.ui.money import money
 
 app = typer.Typer(help="The shared portfolio of programs.", no_args_is_help=True)
+MONEY_W = 16
 
 
 @app.command("list")
@@ -26,6 +28,12 @@ def programs_list(
     ] = None,
     status: Annotated[str | None, typer.Option(help="pipeline status")] = None,
     objective: Annotated[str | None, typer.Option(help="objective or goal id, e.g. G1.1")] = None,
+    institution_type: Annotated[
+        str | None, typer.Option(help="institution type, e.g. police or 'Armed forces'")
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option(help="purpose: engage, build_capacity or enable")
+    ] = None,
     q: Annotated[str | None, typer.Option(help="words in id, title or description")] = None,
     sort: Annotated[
         str,
@@ -52,6 +60,8 @@ def programs_list(
         fiscal_year=fiscal_year,
         status=status,
         objective=objective,
+        institution_type=institution_type,
+        purpose=purpose,
         q=q,
     )
     with open_store(st).session() as session:
@@ -60,26 +70,39 @@ def programs_list(
         )
 
     def human() -> None:
-        widths = (28, 52, 14, 10, 12, 12, 16)
-        rows = [("id", "title", "agency", "account", "partners", "status", "planned $")]
-        rows += [
-            (
+        # Money in the one short format, right-aligned; the lines a fiscal-year or
+        # account filter counts (the same the list is sorted by).
+        label = " ".join(x for x in (f"FY{fiscal_year}" if fiscal_year else "", account or "") if x)
+        head = ("id", "title", "agency", "account", "partners", "status")
+        widths = (28, 48, 14, 10, 14, 12)
+        money_head = tuple(f"{k}{' ' + label if label else ''}" for k in ("planned", "obligated"))
+        out = [
+            "  ".join(_fit(h, w) for h, w in zip(head, widths, strict=True))
+            + "".join(f"  {h:>{MONEY_W}}" for h in money_head)
+        ]
+        for p in page.items:
+            lines = [
+                b
+                for b in p.budget
+                if (fiscal_year is None or b.fiscal_year == fiscal_year)
+                and (account is None or b.account == flt.account_code())
+            ]
+            cells = (
                 p.id,
                 p.title,
                 p.agency,
                 p.account or "",
                 ",".join(p.countries + p.regions),
                 p.status,
-                f"{p.totals.planned:,}",
             )
-            for p in page.items
-        ]
-        for row in rows:
-            cells = [_fit(c, w) for c, w in zip(row, widths, strict=True)]
-            sys.stdout.write("  ".join(cells[:-1]) + "  " + cells[-1].rjust(widths[-1]) + "\n")
+            row = "  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True))
+            amounts = (sum(b.planned for b in lines), sum(b.obligated for b in lines))
+            out.append(row + "".join(f"  {money(a):>{MONEY_W}}" for a in amounts))
+        sys.stdout.write("\n".join(out) + "\n")
         info(
-            f"{len(page.items)} of {page.total} programs; planned ${page.totals.planned:,}, "
-            f"obligated ${page.totals.obligated:,}, disbursed ${page.totals.disbursed:,}"
+            f"{len(page.items)} of {page.total} programs; planned {money(page.totals.planned)}, "
+            f"obligated {money(page.totals.obligated)}, "
+            f"disbursed {money(page.totals.disbursed)}"
         )
 
     emit(st, page.model_dump(mode="json"), human)
@@ -111,9 +134,12 @@ def programs_show(
         ]
         if p.description:
             out.append(f"  {p.description}")
-        out.append("  FY      planned $     obligated $     disbursed $")
+        out.append(f"  {'FY':<6}{'account':<10}{'planned':>14}{'obligated':>14}{'disbursed':>14}")
         for b in p.budget:
-            out.append(f"  {b.fiscal_year}  {b.planned:>13,} {b.obligated:>15,} {b.disbursed:>15,}")
+            out.append(
+                f"  {b.fiscal_year:<6}{b.account or '':<10}{money(b.planned):>14}"
+                f"{money(b.obligated):>14}{money(b.disbursed):>14}"
+            )
         for m in p.milestones:
             out.append(
                 f"  delivery {m.name}: requested {m.requested_on or '-'}, "

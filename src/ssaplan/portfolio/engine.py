@@ -28,6 +28,18 @@ TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
+# Stopping a program needs a reason, kept in the audit trail (policy: "consider ...
+# restructuring, or terminating security sector assistance programs").
+NEEDS_REASON = frozenset({"suspended", "terminated"})
+STATUS_ORDER = (*PIPELINE, "suspended", "terminated")
+
+
+def next_steps(status: str) -> list[str]:
+    """The statuses a program may move to next, in pipeline order (stops last)."""
+    allowed = TRANSITIONS.get(status, frozenset())
+    return [s for s in STATUS_ORDER if s in allowed]
+
+
 MULTI_REGIONAL = "Multi-regional"
 UNASSIGNED = "Unassigned"
 FULL_SHARE = 10_000  # basis points: a program's partners' shares sum to this

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,7 @@ from ssaplan.portfolio.models import (
     ProgramObjective,
     ProgramRegion,
 )
-from ssaplan.reference.catalog import Catalog, Kind, UnknownCode
+from ssaplan.reference.catalog import Catalog, Kind, UnknownCode, get_catalog
 
 SORT_KEYS = (
     "id",
@@ -54,6 +55,30 @@ SortKey = Literal[
 ]
 
 
+# The filter's fields that name a code of the reference catalog, and its kind.
+CODE_FIELDS: tuple[tuple[str, Kind], ...] = (
+    ("country", "country"),
+    ("region", "region"),
+    ("agency", "agency"),
+    ("account", "account"),
+    ("objective", "objective"),
+    ("institution_type", "institution_type"),
+    ("purpose", "purpose"),
+)
+FILTER_FIELDS = (
+    "region",
+    "country",
+    "agency",
+    "account",
+    "fiscal_year",
+    "status",
+    "objective",
+    "institution_type",
+    "purpose",
+    "q",
+)
+
+
 class ProgramFilter(BaseModel):
     """Which programs to show. Codes accept ids or display names, any case."""
 
@@ -74,8 +99,27 @@ class ProgramFilter(BaseModel):
     purpose: str | None = None
     q: str | None = Field(None, max_length=200, description="words in the id, title or description")
 
+    def account_code(self) -> str | None:
+        """The account filter as its id (None without one)."""
+        return get_catalog().resolve("account", self.account) if self.account else None
+
     def is_empty(self) -> bool:
         return not any(v not in (None, "") for v in self.model_dump().values())
+
+    def problems(self, catalog: Catalog) -> list[Detail]:
+        """What is wrong with the filter's values (unknown codes, an unknown status)."""
+        problems: list[Detail] = []
+        for field, kind in CODE_FIELDS:
+            value = getattr(self, field)
+            if value in (None, ""):
+                continue
+            try:
+                catalog.resolve(kind, value)
+            except UnknownCode as exc:
+                problems.append(Detail(("query", field), str(exc)))
+        if self.status and self.status.lower() not in STATUSES:
+            problems.append(Detail(("query", "status"), f"must be one of {', '.join(STATUSES)}"))
+        return problems
 
     def apply(self, stmt: Select[tuple[Program]], catalog: Catalog) -> Select[tuple[Program]]:
         """Narrow ``stmt`` (a select of programs); unknown codes raise :class:`Invalid`."""
@@ -196,3 +240,34 @@ class ProgramListQuery(ProgramFilter):
 
     def filter(self) -> ProgramFilter:
         return ProgramFilter(**self.model_dump(exclude={"limit", "offset", "sort"}))
+
+
+def filter_from_params(params: Mapping[str, str]) -> ProgramFilter:
+    """A filter from form or query fields (strings, empty meaning "any").
+
+    A malformed value (``fiscal_year=abc``) or an unknown code raises :class:`Invalid`
+    naming every such field, so a page can show the problems instead of ignoring them.
+    """
+    values: dict[str, Any] = {}
+    problems: list[Detail] = []
+    for field in FILTER_FIELDS:
+        raw = (params.get(field) or "").strip()
+        if not raw:
+            continue
+        if field == "fiscal_year":
+            text = raw.upper().removeprefix("FY")
+            if not text.isdigit() or not 1990 <= int(text) <= 2100:
+                problems.append(
+                    Detail(("query", field), f"{raw!r} is not a fiscal year (e.g. 2027 or FY2027)")
+                )
+                continue
+            values[field] = int(text)
+        elif field == "q" and len(raw) > 200:
+            problems.append(Detail(("query", field), "at most 200 characters"))
+        else:
+            values[field] = raw
+    flt = ProgramFilter(**values)
+    problems += flt.problems(get_catalog())
+    if problems:
+        raise Invalid("invalid filter", problems)
+    return flt

@@ -126,6 +126,11 @@ class ProgramUpdate(ProgramFields):
 
     id: ProgramId | None = None
     version: int = Field(ge=1)
+    reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="why; required to suspend or terminate a program, kept in the audit trail",
+    )
 
 
 class BudgetLinePublic(BaseModel):

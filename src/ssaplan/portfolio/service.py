@@ -252,6 +252,42 @@ class PortfolioService:
             "regional_programs": regional,
         }
 
+    def regional_programs(self, code: str, *, limit: int = 100) -> list[ProgramPublic]:
+        """Programs with a region or organization as a partner that covers the country
+        (e.g. an ECOWAS program for Ghana), largest planned first."""
+        require(self.actor, "read")
+        iso3 = self.catalog.resolve("country", code)
+        regions = self.catalog.country_regions(iso3)
+        ids = select(ProgramRegion.program_id).where(ProgramRegion.region_code.in_(regions))
+        sums = (
+            select(BudgetLine.program_id, func.sum(BudgetLine.planned).label("planned"))
+            .group_by(BudgetLine.program_id)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(Program)
+            .outerjoin(sums, sums.c.program_id == Program.id)
+            .where(Program.id.in_(ids))
+            .order_by(func.coalesce(sums.c.planned, 0).desc(), Program.code)
+            .limit(limit)
+        ).scalars()
+        return [to_public(p) for p in rows]
+
+    def read_only_reason(self, program: ProgramPublic) -> str | None:
+        """Why the actor may not change ``program`` (None when they may), in words."""
+        if self.may_write(program):
+            return None
+        if not can(self.actor, "program:write"):
+            return (
+                f"Your role ({self.actor.describe()}) reads programs; only planners and "
+                "admins change them."
+            )
+        partners = ", ".join(program.countries + program.regions) or "no partner"
+        return (
+            f"This program belongs to {program.agency} (partners: {partners}); your role "
+            f"({self.actor.describe()}) lets you change programs only within that scope."
+        )
+
     def _country_facts(self, iso3: str) -> dict[str, Any]:
         c = self.catalog.countries[iso3]
         return {
@@ -336,6 +372,19 @@ class PortfolioService:
                 f"{data.version}, it is now at version {program.version}): reload and try again"
             )
         fields = resolve_fields(data, ("body",), self.catalog)
+        reason = (data.reason or "").strip()
+        stops = fields.get("status") in engine.NEEDS_REASON and fields["status"] != program.status
+        if stops and not reason:
+            raise Invalid(
+                "a reason is required",
+                [
+                    Detail(
+                        ("body", "reason"),
+                        f"say why the program is {fields['status']}: the reason is kept "
+                        "in the audit trail",
+                    )
+                ],
+            )
         if "status" in fields and not self._transition_ok(program.status, fields["status"]):
             raise Conflict(
                 f"program {program_id!r} cannot go from {program.status} to {fields['status']}: "
@@ -370,6 +419,7 @@ class PortfolioService:
                 program.code,
                 before,
                 snapshot(program),
+                reason,
                 entity_ref=_ref(program),
             ),
         )
@@ -700,7 +750,7 @@ def _without_id(snap: dict[str, Any]) -> dict[str, Any]:
 
 
 def _next_steps(status: str) -> str:
-    return ", ".join(sorted(engine.TRANSITIONS.get(status, frozenset()))) or "none (final)"
+    return ", ".join(engine.next_steps(status)) or "none (final)"
 
 
 def _where(loc: tuple[str | int, ...]) -> str:

@@ -12,19 +12,30 @@ from ssaplan.core.errors import SsaplanError
 
 app = typer.Typer(help="Reference data: taxonomy, countries, accounts.", no_args_is_help=True)
 
+# Each kind by the name the API uses (/api/reference/{name}) and the catalog's own.
+REFERENCE_KINDS = {
+    "institution-types": "institution_type",
+    "levels": "level",
+    "purposes": "purpose",
+    "objectives": "objective",
+    "regions": "region",
+    "agencies": "agency",
+    "accounts": "account",
+    "dac-codes": "dac_code",
+    "markings": "marking",
+    "countries": "country",
+}
 
-REFERENCE_KINDS = (
-    "institution_type",
-    "level",
-    "purpose",
-    "country",
-    "region",
-    "agency",
-    "account",
-    "objective",
-    "dac_code",
-    "marking",
-)
+
+def kind_of(text: str) -> str | None:
+    """The catalog kind for ``text``: the API name (``dac-codes``), the catalog name
+    (``dac_code``), singular or plural, with ``-`` or ``_``, any case."""
+    wanted = text.strip().lower().replace("_", "-")
+    for api_name, kind in REFERENCE_KINDS.items():
+        forms = {api_name, kind.replace("_", "-"), api_name.rstrip("s")}
+        if wanted in forms:
+            return kind
+    return None
 
 
 @app.command("list")
@@ -40,10 +51,8 @@ def reference_list(
     from ssaplan.reference.catalog import get_catalog
 
     st = state(ctx, db, as_json)
-    key = kind.strip().lower().replace("-", "_").rstrip("s")
-    if key == "countrie":
-        key = "country"
-    if key not in REFERENCE_KINDS:
+    key = kind_of(kind)
+    if key is None:
         raise SsaplanError(
             f"unknown reference kind {kind!r}: use one of {', '.join(REFERENCE_KINDS)}"
         )
@@ -51,7 +60,8 @@ def reference_list(
     items: list[dict[str, Any]] = [asdict(v) for v in table.values()]  # type: ignore[call-overload]
 
     def human() -> None:
+        width = max((len(str(ident)) for ident in table), default=4) + 2
         for ident, item in table.items():
-            sys.stdout.write(f"{ident:<12} {getattr(item, 'name', '')}\n")
+            sys.stdout.write(f"{ident:<{width}}{getattr(item, 'name', '')}\n")
 
     emit(st, {"kind": key, "items": items}, human)

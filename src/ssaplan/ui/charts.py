@@ -1,5 +1,7 @@
 """Charts as inline SVG, drawn on the server: no JavaScript, no CDN, readable without
-colour (every bar carries its value as text and a tooltip), printable.
+colour (every bar carries its value as text and a tooltip), printable, and scaled to the
+width of the screen (``viewBox``). Money is shown in the one short format of
+:mod:`ssaplan.ui.money`; an empty chart says "no data".
 """
 
 from __future__ import annotations
@@ -9,16 +11,18 @@ from html import escape
 
 from markupsafe import Markup
 
+from ssaplan.ui.money import dollars, money, money_tick, nice_ticks
 
-def money(value: float) -> str:
-    """Dollars in a short form: $1.2B, $345.6M, $12K, $950."""
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if v >= limit:
-            text = f"{v / limit:.1f}".rstrip("0").rstrip(".")
-            return f"{sign}${text}{suffix}"
-    return f"{sign}${v:,.0f}"
+__all__ = ["bars", "columns", "money"]
+
+
+def _empty(width: int, height: int, title: str, cls: str) -> Markup:
+    return Markup(  # noqa: S704 - the title is escaped
+        f'<svg class="chart {cls} empty" viewBox="0 0 {width} {height}" width="100%" '
+        f'role="img" aria-label="{escape(title)}: no data"><title>{escape(title)}</title>'
+        f'<text class="empty" x="{width / 2}" y="{height / 2}" text-anchor="middle">'
+        "no data</text></svg>"
+    )
 
 
 def bars(
@@ -26,34 +30,43 @@ def bars(
     *,
     title: str,
     links: Sequence[str | None] | None = None,
+    labels: Sequence[str] | None = None,
     limit: int = 12,
     width: int = 520,
 ) -> Markup:
-    """Horizontal bars, largest first as given; the rest folded into 'Other'."""
-    shown = list(items[:limit])
+    """Horizontal bars, largest first as given; the rest folded into 'Other'.
+
+    ``items`` are (key, dollars); ``labels`` are what the reader sees (names), the key
+    being the tooltip; ``links`` where each label leads.
+    """
+    if not items or not any(v for _, v in items):
+        return _empty(width, 60, title, "bars")
+    names = list(labels) if labels is not None else [k for k, _ in items]
+    shown = [(k, v, names[i]) for i, (k, v) in enumerate(items[:limit])]
     if len(items) > limit:
-        shown.append((f"Other ({len(items) - limit})", sum(v for _, v in items[limit:])))
-    label_w, value_w, row_h = 170, 70, 22
-    height = row_h * max(len(shown), 1) + 8
-    top = max((v for _, v in shown), default=0) or 1
+        rest = sum(v for _, v in items[limit:])
+        shown.append(("", rest, f"Other ({len(items) - limit})"))
+    label_w, value_w, row_h = 190, 64, 22
+    height = row_h * len(shown) + 8
+    top = max(v for _, v, _ in shown) or 1
     bar_w = width - label_w - value_w
     out = [
         f'<svg class="chart bars" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
     ]
-    for i, (label, value) in enumerate(shown):
+    for i, (key, value, label) in enumerate(shown):
         y = 4 + i * row_h
         w = max(1.0, bar_w * value / top) if value > 0 else 0
-        short = label if len(label) <= 26 else label[:25] + "…"
-        tip = f"{label}: ${value:,}"
-        link = links[i] if links is not None and i < len(links) else None
+        short = label if len(label) <= 30 else label[:29] + "…"
+        tip = f"{label}{f' ({key})' if key and key != label else ''}: {dollars(value)}"
+        link = links[i] if links is not None and i < len(links) and key else None
         bar = (
             f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}">'
             f"<title>{escape(tip)}</title></rect>"
         )
         text = (
             f'<text class="label" x="{label_w - 6}" y="{y + row_h / 2 + 4}" '
-            f'text-anchor="end">{escape(short)}</text>'
+            f'text-anchor="end"><title>{escape(tip)}</title>{escape(short)}</text>'
         )
         if link:
             text = f'<a href="{escape(link)}">{text}</a>'
@@ -62,10 +75,6 @@ def bars(
             + bar
             + f'<text class="value" x="{label_w + w + 4:.1f}" y="{y + row_h / 2 + 4}">'
             + f"{money(value)}</text>"
-        )
-    if not shown:
-        out.append(
-            f'<text class="empty" x="{width / 2}" y="20" text-anchor="middle">no data</text>'
         )
     out.append("</svg>")
     # Every dynamic piece above went through html.escape; the rest is our own markup.
@@ -80,34 +89,40 @@ def columns(
     width: int = 520,
     height: int = 220,
 ) -> Markup:
-    """Grouped vertical columns: one group per category (a fiscal year), one column per series."""
+    """Grouped vertical columns: one group per category (a fiscal year), one column per
+    series, on a money axis with round ticks."""
+    values = [v for _, vs in series for v in vs]
+    if not categories or not any(values):
+        return _empty(width, height // 2, title, "columns")
     pad_l, pad_b, pad_t = 56, 24, 24
     plot_w, plot_h = width - pad_l - 8, height - pad_b - pad_t
-    top = max((v for _, values in series for v in values), default=0) or 1
-    n_cat, n_ser = max(len(categories), 1), max(len(series), 1)
+    ticks = nice_ticks(max(values))
+    top = ticks[-1] or 1
+    n_cat, n_ser = len(categories), max(len(series), 1)
     group_w = plot_w / n_cat
     col_w = group_w * 0.8 / n_ser
     out = [
         f'<svg class="chart columns" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
     ]
-    for frac in (0, 0.5, 1):
-        y = pad_t + plot_h * (1 - frac)
+    for tick in ticks:
+        y = pad_t + plot_h * (1 - tick / top)
         out.append(f'<line class="grid" x1="{pad_l}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}"/>')
         out.append(
             f'<text class="axis" x="{pad_l - 4}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{money(top * frac)}</text>"
+            f"{money_tick(tick)}</text>"
         )
     for ci, cat in enumerate(categories):
         x0 = pad_l + ci * group_w + group_w * 0.1
-        for si, (name, values) in enumerate(series):
-            value = values[ci] if ci < len(values) else 0
+        for si, (name, vals) in enumerate(series):
+            value = vals[ci] if ci < len(vals) else 0
             h = plot_h * value / top
             x = x0 + si * col_w
+            tip = f"{cat} {name}: {money(value)} ({dollars(value)})"
             out.append(
                 f'<rect class="col s{si}" x="{x:.1f}" y="{pad_t + plot_h - h:.1f}" '
-                f'width="{col_w - 1:.1f}" '
-                f'height="{h:.1f}"><title>{escape(f"{cat} {name}: ${value:,}")}</title></rect>'
+                f'width="{max(col_w - 1, 0.5):.1f}" '
+                f'height="{h:.1f}"><title>{escape(tip)}</title></rect>'
             )
         out.append(
             f'<text class="axis" x="{x0 + group_w * 0.4:.1f}" y="{height - 6}" '
@@ -119,7 +134,7 @@ def columns(
             f'<rect class="col s{si}" x="{lx}" y="4" width="10" height="10"/>'
             f'<text class="legend" x="{lx + 14}" y="13">{escape(name)}</text>'
         )
-        lx += 14 + 8 * len(name) + 16
+        lx += 14 + 7 * len(name) + 16
     out.append("</svg>")
     # Every dynamic piece above went through html.escape; the rest is our own markup.
     return Markup("".join(out))  # noqa: S704

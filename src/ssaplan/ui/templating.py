@@ -15,12 +15,21 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from ssaplan import __version__
 from ssaplan.core.deps import csrf_expected
 from ssaplan.core.permissions import Actor, can
 from ssaplan.core.spec import Nav
-from ssaplan.ui.charts import money
+from ssaplan.ui.money import dollars, money
+from ssaplan.ui.names import name, named, sort_by_name
+
+
+def amount(value: float | int | None) -> Markup:
+    """Money for a table cell: the short form, the exact dollars as its tooltip."""
+    return Markup(  # noqa: S704 - both texts are our own formatting of a number
+        f'<span title="{dollars(value)}" data-dollars="{int(value or 0)}">{money(value)}</span>'
+    )
 
 
 class Templating:
@@ -37,7 +46,11 @@ class Templating:
             lstrip_blocks=True,
         )
         env.filters["money"] = money
-        env.filters["dollars"] = lambda v: f"${int(v or 0):,}"
+        env.filters["dollars"] = dollars
+        env.filters["amount"] = amount
+        env.filters["name"] = name
+        env.filters["named"] = named
+        env.filters["by_name"] = sort_by_name
         self.env = env
         self.templates = Jinja2Templates(env=env)
         self.nav = tuple(sorted(nav, key=lambda n: (n.order, n.label)))
