@@ -106,7 +106,9 @@ class APIResourceChecks:
 
     def _writes(self, created: dict[str, Any]) -> list[tuple[str, str, Any]]:
         """Every write the resource has: (method, URL, payload)."""
-        writes = [(self.create_method, self.create_url(), self.create_payload())]
+        writes: list[tuple[str, str, Any]] = [
+            (self.create_method, self.create_url(), self.create_payload())
+        ]
         if self.supports_update:
             writes.append(
                 (self.update_method, self.detail_url(created), self.update_payload(created))

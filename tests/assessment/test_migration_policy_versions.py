@@ -26,17 +26,17 @@ def _policy_as_0005_held_it(store: Store) -> None:
 
     with store.transaction() as session:
         sync(session, OPERATOR, get_catalog())
-    rows = {
+    rows = (
         "INSERT INTO assessment_priority_tiers (iso3, tier, rationale, set_by, set_at) "
-        "VALUES ('KEN', 2, 'key partner', 'pat', :now)": {},
+        "VALUES ('KEN', 2, 'key partner', 'pat', :now)",
         "INSERT INTO assessment_objective_relevance (iso3, objective_id, relevance, set_by, "
-        "set_at) VALUES ('KEN', 'G1.1', 3, 'pat', :now), ('KEN', 'G2.4', 1, 'pat', :now)": {},
+        "set_at) VALUES ('KEN', 'G1.1', 3, 'pat', :now), ('KEN', 'G2.4', 1, 'pat', :now)",
         "INSERT INTO assessment_objective_importance (objective_id, importance, set_by, set_at) "
-        "VALUES ('G1.1', 2.0, 'pat', :now)": {},
+        "VALUES ('G1.1', 2.0, 'pat', :now)",
         "INSERT INTO assessment_judgments (iso3, year, measure, value, rationale, assessed_by, "
         "assessed_at) VALUES ('KEN', 2020, 'judgment: political will', 6, 'The law passed.', "
-        "'ana', :now)": {},
-    }
+        "'ana', :now)",
+    )
     with store.engine.begin() as conn:
         for sql in rows:
             conn.execute(text(sql), {"now": NOW})
