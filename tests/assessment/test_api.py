@@ -176,7 +176,7 @@ def test_priorities_and_judgments(api: Api) -> None:
     base = "/api/assessment/priorities"
     assert api.client.put(f"{base}/tiers/KEN", json={"tier": 1}, headers=analyst).status_code == 403
     r = api.client.put(f"{base}/tiers/Kenya", json={"tier": 1, "rationale": "r"}, headers=admin)
-    assert r.json() == {"iso3": "KEN", "tier": {"tier": 1, "rationale": "r"}}
+    assert r.json() == {"iso3": "KEN", "tier": {"tier": 1, "rationale": "r"}, "version": 1}
     r = api.client.put(f"{base}/tiers/Atlantis", json={"tier": 1}, headers=admin)
     assert (
         r.status_code == 422

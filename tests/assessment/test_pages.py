@@ -82,12 +82,17 @@ def test_analysts_run_from_the_page_and_admins_set_tiers(assessed: Store) -> Non
     page = admin.get("/assessment/countries/KEN").text
     token = re.search(r'name="csrf" value="([^"]+)"', page)
     assert token and 'id="tier-form"' in page
-    r = admin.post(
-        "/assessment/countries/KEN/tier",
-        data={"csrf": token.group(1), "tier": "1", "rationale": "test"},
-        follow_redirects=False,
-    )
+    shown = re.search(r'name="version" value="(\d+)"', page)
+    assert shown
+    form = {"csrf": token.group(1), "tier": "1", "rationale": "test", "version": shown.group(1)}
+    r = admin.post("/assessment/countries/KEN/tier", data=form, follow_redirects=False)
     assert r.status_code == 303
+    current = re.search(r'id="current-tier">([^<]*)<', admin.get("/assessment/countries/KEN").text)
+    assert current and current.group(1).strip() == "1 — test"
+    # The same form sent again (from a page read before that change) is stale.
+    stale = {**form, "tier": "4", "rationale": "from an old page"}
+    r = admin.post("/assessment/countries/KEN/tier", data=stale, follow_redirects=False)
+    assert r.status_code == 409 and "changed by someone else" in r.text
     current = re.search(r'id="current-tier">([^<]*)<', admin.get("/assessment/countries/KEN").text)
     assert current and current.group(1).strip() == "1 — test"
 

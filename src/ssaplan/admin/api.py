@@ -3,29 +3,39 @@ their roles, the audit trail."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
 
 from ssaplan import __version__
+from ssaplan.admin.schemas import (
+    Health,
+    Me,
+    RoleAssignmentPublic,
+    TokenRequest,
+    TokenResponse,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 from ssaplan.core import audit
 from ssaplan.core.deps import Admin, StoreDep, get_settings, requires, unit_of_work
 from ssaplan.core.permissions import Actor, permissions_of
 from ssaplan.core.schemas import AuditPublic, AuditVerification, Page, audit_public
 from ssaplan.core.settings import Settings
 from ssaplan.core.store import current_revisions, head_revisions, utcnow
-from ssaplan.core.users import add_user, list_users, login, logout, public
+from ssaplan.core.users import (
+    add_user,
+    get_user,
+    list_users,
+    login,
+    logout,
+    public,
+    update_user,
+)
 
 router = APIRouter(prefix="/api")
-
-
-class Health(BaseModel):
-    status: Literal["ok", "degraded"]
-    version: str
-    database: str
-    schema_current: bool
 
 
 @router.get("/health", tags=["admin"])
@@ -44,39 +54,6 @@ def health(store: StoreDep) -> Health:
         return Health(
             status="degraded", version=__version__, database=store.dialect, schema_current=False
         )
-
-
-class TokenRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
-
-
-class RoleAssignmentPublic(BaseModel):
-    """One role a user holds, and where: ``all``, an ``agency``, a ``bureau`` or a ``country``."""
-
-    role: str
-    scope_kind: Literal["all", "agency", "bureau", "country"] = "all"
-    scope: str = ""
-
-
-class UserPublic(BaseModel):
-    """A user as admins and the user see them (never the password hash)."""
-
-    id: int
-    username: str
-    full_name: str
-    agency: str
-    role: str
-    roles: list[RoleAssignmentPublic]
-    active: bool
-    version: int
-
-
-class TokenResponse(BaseModel):
-    token: str
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth type name, not a secret
-    expires_at: datetime
-    user: UserPublic
 
 
 @router.post("/auth/token", tags=["admin"])
@@ -103,14 +80,6 @@ def revoke_token(
         logout(session, request.state.session_token)
 
 
-class Me(BaseModel):
-    username: str
-    role: str
-    agency: str | None
-    roles: list[RoleAssignmentPublic]
-    permissions: list[str]
-
-
 @router.get("/me", tags=["admin"])
 def me(actor: Annotated[Actor, Depends(requires("read"))]) -> Me:
     """Who you are logged in as, and what you may do."""
@@ -124,14 +93,6 @@ def me(actor: Annotated[Actor, Depends(requires("read"))]) -> Me:
         ],
         permissions=permissions_of(actor),
     )
-
-
-class UserCreate(BaseModel):
-    username: str
-    password: str
-    role: str = "viewer"
-    agency: str
-    full_name: str = ""
 
 
 @router.get("/users", tags=["admin"])
@@ -150,13 +111,39 @@ def post_user(body: UserCreate, store: StoreDep, actor: Admin) -> UserPublic:
         return UserPublic(**public(user))
 
 
+@router.get("/users/{username}", tags=["admin"])
+def get_one_user(username: str, store: StoreDep, actor: Admin) -> UserPublic:
+    """One user with their role assignments and version (admins only)."""
+    with store.session() as session:
+        return UserPublic(**public(get_user(session, username)))
+
+
+@router.patch("/users/{username}", tags=["admin"])
+def patch_user(username: str, body: UserUpdate, store: StoreDep, actor: Admin) -> UserPublic:
+    """Change a user's name, whether they may log in (``active``) and their roles (replaced
+    whole; admins only). ``version`` must be the version you read: if someone changed the
+    user since, the answer is 409 and nothing changes."""
+    roles = [r.model_dump() for r in body.roles] if body.roles is not None else None
+    with unit_of_work(store) as session:
+        user = update_user(
+            session,
+            actor,
+            username,
+            version=body.version,
+            full_name=body.full_name,
+            active=body.active,
+            roles=roles,
+        )
+        return UserPublic(**public(user))
+
+
 @router.get("/audit", tags=["admin"])
 def get_audit(
     store: StoreDep,
     actor: Annotated[Actor, Depends(requires("audit:read"))],
-    entity_type: str | None = None,
-    entity_id: str | None = None,
-    actor_name: Annotated[str | None, Query(alias="actor")] = None,
+    entity_type: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=200)] = None,
+    actor_name: Annotated[str | None, Query(alias="actor", max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[
         int | None, Query(description="page backwards from this record id")

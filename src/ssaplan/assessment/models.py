@@ -91,16 +91,21 @@ class FrameworkMeasure(Base):
 
 class PriorityTier(Base):
     """The national-security priority tier policy users give a partner country:
-    1 is the highest priority, 4 the lowest. Countries without a tier have no priority."""
+    1 is the highest priority, 4 the lowest. Countries without a tier have no priority.
+
+    A cleared tier keeps its row (``tier`` null) so its ``version`` keeps counting: a
+    change based on a tier that was since cleared and set again is still seen as stale.
+    """
 
     __tablename__ = "assessment_priority_tiers"
     __table_args__ = (CheckConstraint("tier BETWEEN 1 AND 4", name="tier_range"),)
 
     iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), primary_key=True)
-    tier: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rationale: Mapped[str] = mapped_column(Text, default="")
     set_by: Mapped[str] = mapped_column(String(64))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ObjectiveRelevance(Base):
@@ -117,6 +122,19 @@ class ObjectiveRelevance(Base):
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ObjectiveRelevanceSet(Base):
+    """The version of a partner country's relevance to objectives, which is set as a
+    whole (its :class:`ObjectiveRelevance` rows are replaced together): who set it last
+    and when. Kept when the country's relevance is emptied, so versions never repeat."""
+
+    __tablename__ = "assessment_relevance_sets"
+
+    iso3: Mapped[str] = mapped_column(ForeignKey("countries.iso3"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ObjectiveImportance(Base):
     """How much one objective of the goal tree weighs in priority, as policy users set it
     (objectives without a row use the shipped default)."""
@@ -126,6 +144,19 @@ class ObjectiveImportance(Base):
 
     objective_id: Mapped[str] = mapped_column(ForeignKey("objectives.id"), primary_key=True)
     importance: Mapped[float] = mapped_column(Float)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ObjectiveImportanceSet(Base):
+    """The version of the objective importance policy users set (one row: the set of
+    :class:`ObjectiveImportance` values as a whole), who changed it last and when."""
+
+    __tablename__ = "assessment_importance_sets"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     set_by: Mapped[str] = mapped_column(String(64))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -148,6 +179,7 @@ class Judgment(Base):
     rationale: Mapped[str] = mapped_column(Text)
     assessed_by: Mapped[str] = mapped_column(String(64))
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Assessment(Base):

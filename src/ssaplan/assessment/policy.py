@@ -1,9 +1,15 @@
 """Policy inputs of assessments: frameworks, priority tiers, objective relevance and
 importance, and assessor judgments.
 
-Frameworks and priorities are policy decisions: only admins (``reference:manage``)
+Frameworks and priorities are policy decisions: only admins (``assessment:policy``)
 change them. Judgments are assessments: analysts (``analysis:run``) enter them, each
 with a written rationale. Every change is audited with its before and after.
+
+Each input has a version, as programs do: a country's tier, a country's relevance (set
+as a whole), the objective importance (set as a whole), each judgment, and each
+framework name (its latest saved version; 0 for the shipped default). A change may name
+the version it was based on; if the input has changed since, :class:`StaleVersion`
+(409) is raised and nothing changes. A change that changes nothing keeps the version.
 """
 
 from __future__ import annotations
@@ -25,11 +31,13 @@ from ssaplan.assessment.models import (
     FrameworkVersion,
     Judgment,
     ObjectiveImportance,
+    ObjectiveImportanceSet,
     ObjectiveRelevance,
+    ObjectiveRelevanceSet,
     PriorityTier,
 )
 from ssaplan.core import audit
-from ssaplan.core.errors import Detail, Invalid, NotFound
+from ssaplan.core.errors import Detail, Invalid, NotFound, StaleVersion
 from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import utcnow
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
@@ -54,6 +62,15 @@ def leaf_objectives(catalog: Catalog) -> list[str]:
     return [o.id for o in catalog.objectives.values() if o.goal]
 
 
+def check_version(what: str, sent: int | None, current: int) -> None:
+    """Refuse a change based on ``sent`` when ``what`` is now at ``current`` (None: no check)."""
+    if sent is not None and sent != current:
+        raise StaleVersion(
+            f"{what} was changed by someone else (you sent version {sent}, it is now at "
+            f"version {current}): reload and try again"
+        )
+
+
 class PolicyService:
     """Frameworks, priorities and judgments as one actor reads and changes them."""
 
@@ -62,11 +79,16 @@ class PolicyService:
         self.actor = actor
         self.catalog = catalog or get_catalog()
 
-    def country(self, code: str, loc: tuple[str | int, ...] = ("country",)) -> str:
-        """The ISO3 code of ``code``; :class:`Invalid` naming close matches if unknown."""
+    def country(
+        self, code: str, loc: tuple[str | int, ...] = ("country",), *, in_url: bool = False
+    ) -> str:
+        """The ISO3 code of ``code``; if unknown, :class:`Invalid` naming close matches
+        (:class:`NotFound` when the country names the thing read, ``in_url``)."""
         try:
             return self.catalog.resolve("country", code)
         except UnknownCode as exc:
+            if in_url:
+                raise NotFound(str(exc)) from exc
             raise Invalid("unknown country", [Detail(loc, str(exc))]) from exc
 
     # -- frameworks -----------------------------------------------------------------
@@ -134,9 +156,14 @@ class PolicyService:
             )
         return out
 
-    def save_framework(self, fw: Framework, *, description: str = "") -> Framework:
+    def save_framework(
+        self, fw: Framework, *, description: str = "", base_version: int | None = None
+    ) -> Framework:
         """Store ``fw`` as the next version of its name (admins only). Saving the same
-        content as the latest version changes nothing and returns that version."""
+        content as the latest version changes nothing and returns that version.
+
+        ``base_version`` is the version the change was based on: if the latest stored
+        version is another (0 when none is stored), :class:`StaleVersion` is raised."""
         require(self.actor, "assessment:policy")
         if not FRAMEWORK_NAME.match(fw.name):
             raise Invalid(
@@ -150,6 +177,9 @@ class PolicyService:
             .limit(1)
             .with_for_update()
         ).scalar_one_or_none()
+        check_version(
+            f"framework {fw.name!r}", base_version, latest.version if latest is not None else 0
+        )
         if latest is not None and latest.sha256 == fw.sha256:
             return _to_framework(latest)
         version = (latest.version if latest is not None else 0) + 1
@@ -198,8 +228,17 @@ class PolicyService:
             out[oid] = value
         return out
 
-    def set_importance(self, values: Mapping[str, float]) -> dict[str, float]:
-        """Set the importance of objectives (admins only); returns all importances."""
+    def importance_version(self) -> int:
+        """The version of the objective importance set (0: never changed from the shipped)."""
+        row = self.session.get(ObjectiveImportanceSet, 1)
+        return row.version if row is not None else 0
+
+    def set_importance(
+        self, values: Mapping[str, float], *, version: int | None = None
+    ) -> dict[str, float]:
+        """Set the importance of objectives (admins only); returns all importances.
+
+        ``version``: the version of the importance set the change was based on."""
         require(self.actor, "assessment:policy")
         problems: list[Detail] = []
         clean: dict[str, float] = {}
@@ -216,6 +255,17 @@ class PolicyService:
             problems.append(Detail(("body",), "at least one objective must have importance > 0"))
         if problems:
             raise Invalid("invalid objective importance", problems)
+        current = self.session.execute(
+            select(ObjectiveImportanceSet).where(ObjectiveImportanceSet.id == 1).with_for_update()
+        ).scalar_one_or_none()
+        check_version("objective importance", version, current.version if current else 0)
+        if after == before:
+            return after
+        if current is None:
+            self.session.add(ObjectiveImportanceSet(id=1, version=1, set_by=self.actor.username))
+        else:
+            current.version += 1
+            current.set_by, current.set_at = self.actor.username, utcnow()
         for oid, value in clean.items():
             row = self.session.get(ObjectiveImportance, oid)
             if row is None:
@@ -249,43 +299,70 @@ class PolicyService:
         return oid
 
     def tiers(self) -> dict[str, dict[str, Any]]:
-        rows = self.session.execute(select(PriorityTier)).scalars()
+        """The countries' tiers as set (cleared ones are left out), with their versions."""
+        rows = self.session.execute(
+            select(PriorityTier).where(PriorityTier.tier.is_not(None)).order_by(PriorityTier.iso3)
+        ).scalars()
         return {
             r.iso3: {
                 "tier": r.tier,
                 "rationale": r.rationale,
                 "set_by": r.set_by,
                 "set_at": r.set_at,
+                "version": r.version,
             }
             for r in rows
         }
 
-    def set_tier(self, code: str, tier: int | None, rationale: str = "") -> dict[str, Any] | None:
-        """Set (or, with None, clear) a country's priority tier (admins only)."""
+    def tier(self, iso3: str) -> dict[str, Any] | None:
+        """A country's tier and its rationale (None: no tier)."""
+        row = self.session.get(PriorityTier, iso3)
+        if row is None or row.tier is None:
+            return None
+        return {"tier": row.tier, "rationale": row.rationale}
+
+    def tier_version(self, iso3: str) -> int:
+        """The version of a country's tier (0: never set)."""
+        row = self.session.get(PriorityTier, iso3)
+        return row.version if row is not None else 0
+
+    def set_tier(
+        self, code: str, tier: int | None, rationale: str = "", *, version: int | None = None
+    ) -> dict[str, Any] | None:
+        """Set (or, with None, clear) a country's priority tier (admins only).
+
+        ``version``: the version of the country's tier the change was based on."""
         require(self.actor, "assessment:policy")
         iso3 = self.country(code)
         if tier is not None and tier not in TIERS:
             raise Invalid("invalid tier", [Detail(("tier",), "must be 1 (highest) to 4 (lowest)")])
-        row = self.session.get(PriorityTier, iso3)
-        before = {"tier": row.tier, "rationale": row.rationale} if row else None
-        if tier is None:
-            if row is not None:
-                self.session.delete(row)
-        elif row is None:
+        row = self.session.execute(
+            select(PriorityTier).where(PriorityTier.iso3 == iso3).with_for_update()
+        ).scalar_one_or_none()
+        check_version(f"the priority tier of {iso3}", version, row.version if row else 0)
+        before = (
+            {"tier": row.tier, "rationale": row.rationale}
+            if row is not None and row.tier is not None
+            else None
+        )
+        after = {"tier": tier, "rationale": rationale} if tier is not None else None
+        if before == after:
+            return after
+        if row is None:
             row = PriorityTier(
-                iso3=iso3, tier=tier, rationale=rationale, set_by=self.actor.username
+                iso3=iso3, tier=tier, rationale=rationale, set_by=self.actor.username, version=1
             )
             self.session.add(row)
         else:
+            # A cleared tier keeps its row (tier null) so that its version keeps counting.
             row.tier, row.rationale = tier, rationale
             row.set_by, row.set_at = self.actor.username, utcnow()
-        after = {"tier": tier, "rationale": rationale} if tier is not None else None
+            row.version += 1
         self.session.flush()
-        if before != after:
-            audit.record(
-                self.session,
-                audit.Entry(self.actor.username, "update", "priority_tier", iso3, before, after),
-            )
+        audit.record(
+            self.session,
+            audit.Entry(self.actor.username, "update", "priority_tier", iso3, before, after),
+        )
         return after
 
     def relevance(self, iso3: str | None = None) -> dict[str, dict[str, int]]:
@@ -297,8 +374,30 @@ class PolicyService:
             out.setdefault(r.iso3, {})[r.objective_id] = r.relevance
         return out
 
-    def set_relevance(self, code: str, values: Mapping[str, int]) -> dict[str, int]:
-        """Replace a country's relevance to the objectives (0-3; absent means 0)."""
+    def relevance_version(self, iso3: str) -> int:
+        """The version of a country's relevance set (0: never set)."""
+        row = self.session.get(ObjectiveRelevanceSet, iso3)
+        return row.version if row is not None else 0
+
+    def versions(self) -> dict[str, Any]:
+        """Every policy input's current version: ``tiers`` and ``relevance`` by country
+        (cleared tiers and emptied relevance too), ``importance``."""
+        tiers = select(PriorityTier.iso3, PriorityTier.version).order_by(PriorityTier.iso3)
+        relevance = select(ObjectiveRelevanceSet.iso3, ObjectiveRelevanceSet.version).order_by(
+            ObjectiveRelevanceSet.iso3
+        )
+        return {
+            "tiers": {iso3: v for iso3, v in self.session.execute(tiers)},
+            "relevance": {iso3: v for iso3, v in self.session.execute(relevance)},
+            "importance": self.importance_version(),
+        }
+
+    def set_relevance(
+        self, code: str, values: Mapping[str, int], *, version: int | None = None
+    ) -> dict[str, int]:
+        """Replace a country's relevance to the objectives (0-3; absent means 0).
+
+        ``version``: the version of the country's relevance the change was based on."""
         require(self.actor, "assessment:policy")
         iso3 = self.country(code)
         problems: list[Detail] = []
@@ -312,7 +411,22 @@ class PolicyService:
                 clean[oid] = value
         if problems:
             raise Invalid("invalid relevance", problems)
+        current = self.session.execute(
+            select(ObjectiveRelevanceSet)
+            .where(ObjectiveRelevanceSet.iso3 == iso3)
+            .with_for_update()
+        ).scalar_one_or_none()
+        check_version(f"the relevance of {iso3}", version, current.version if current else 0)
         before = self.relevance(iso3).get(iso3, {})
+        if before == clean:
+            return clean
+        if current is None:
+            self.session.add(
+                ObjectiveRelevanceSet(iso3=iso3, version=1, set_by=self.actor.username)
+            )
+        else:
+            current.version += 1
+            current.set_by, current.set_at = self.actor.username, utcnow()
         self.session.execute(delete(ObjectiveRelevance).where(ObjectiveRelevance.iso3 == iso3))
         for oid, value in sorted(clean.items()):
             self.session.add(
@@ -321,20 +435,26 @@ class PolicyService:
                 )
             )
         self.session.flush()
-        if before != clean:
-            audit.record(
-                self.session,
-                audit.Entry(
-                    self.actor.username, "update", "objective_relevance", iso3, before, clean
-                ),
-            )
+        audit.record(
+            self.session,
+            audit.Entry(self.actor.username, "update", "objective_relevance", iso3, before, clean),
+        )
         return clean
 
     # -- judgments ------------------------------------------------------------------
     def set_judgment(
-        self, code: str, year: int, measure: str, value: float, rationale: str
+        self,
+        code: str,
+        year: int,
+        measure: str,
+        value: float,
+        rationale: str,
+        *,
+        version: int | None = None,
     ) -> dict[str, Any]:
-        """Record an assessor's judgment (analysts and admins), with its rationale."""
+        """Record an assessor's judgment (analysts and admins), with its rationale.
+
+        ``version``: the version of the judgment the change was based on (0: none yet)."""
         require(self.actor, "analysis:run")
         iso3 = self.country(code)
         measure = " ".join(measure.split())
@@ -357,14 +477,19 @@ class PolicyService:
         if problems:
             raise Invalid("invalid judgment", problems)
         row = self.session.execute(
-            select(Judgment).where(
-                Judgment.iso3 == iso3, Judgment.year == year, Judgment.measure == measure
-            )
+            select(Judgment)
+            .where(Judgment.iso3 == iso3, Judgment.year == year, Judgment.measure == measure)
+            .with_for_update()
         ).scalar_one_or_none()
+        check_version(
+            f"the judgment {measure!r} of {iso3} in {year}", version, row.version if row else 0
+        )
         before = judgment_record(row) if row is not None else None
         if row is None:
-            row = Judgment(iso3=iso3, year=year, measure=measure)
+            row = Judgment(iso3=iso3, year=year, measure=measure, version=1)
             self.session.add(row)
+        else:
+            row.version += 1
         row.value, row.rationale = float(value), rationale.strip()
         row.assessed_by, row.assessed_at = self.actor.username, utcnow()
         self.session.flush()
@@ -406,7 +531,7 @@ class PolicyService:
         """How many policy inputs are set (for pages that explain an empty priority)."""
         return {
             "tiers": self.session.execute(
-                select(func.count()).select_from(PriorityTier)
+                select(func.count()).select_from(PriorityTier).where(PriorityTier.tier.is_not(None))
             ).scalar_one(),
             "judgments": self.session.execute(
                 select(func.count()).select_from(Judgment)
@@ -424,6 +549,7 @@ def judgment_record(j: Judgment) -> dict[str, Any]:
         "rationale": j.rationale,
         "assessed_by": j.assessed_by,
         "assessed_at": j.assessed_at,
+        "version": j.version,
     }
 
 

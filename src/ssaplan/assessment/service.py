@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, raiseload
 
 from ssaplan.assessment import analyses, derived
 from ssaplan.assessment.engine import Panel, latest_in_window
@@ -267,13 +267,29 @@ class AssessmentService:
         )
         return record.id
 
-    def runs(self, *, year: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """Saved assessments, newest first."""
+    def runs(
+        self, *, year: int | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Saved assessments, newest first (their records only: countries are not loaded)."""
         require(self.actor, "read")
-        stmt = select(Assessment).order_by(Assessment.id.desc()).limit(limit)
+        stmt = (
+            select(Assessment)
+            .options(raiseload(Assessment.countries))
+            .order_by(Assessment.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
         if year is not None:
             stmt = stmt.where(Assessment.year == year)
         return [_meta(a) for a in self.session.execute(stmt).scalars()]
+
+    def count_runs(self, *, year: int | None = None) -> int:
+        """How many assessments are saved (of ``year``, if given)."""
+        require(self.actor, "read")
+        stmt = select(func.count()).select_from(Assessment)
+        if year is not None:
+            stmt = stmt.where(Assessment.year == year)
+        return int(self.session.execute(stmt).scalar_one())
 
     def latest_id(self, year: int | None = None) -> int | None:
         require(self.actor, "read")

@@ -228,6 +228,7 @@ def country_page(
         detail = service.country(found, code) if found is not None else None
         policy = PolicyService(session, actor)
         tier = policy.tiers().get(detail["iso3"]) if detail else None
+        tier_version = policy.tier_version(detail["iso3"]) if detail else 0
         judgment_measures = policy.framework().measures_of("judgment")
     ctx = _context(actor, a, "country")
     if detail is not None:
@@ -235,6 +236,7 @@ def country_page(
         ctx.update(
             c=detail,
             tier=tier,
+            tier_version=tier_version,
             constructs_chart=[
                 (k["construct"], charts.score_bar(None if k["score"] is None else 100 * k["score"]))
                 for k in detail["constructs"]
@@ -270,11 +272,14 @@ def tier_submit(
     actor: Annotated[Actor, Depends(requires("assessment:policy"))],
     tier: Annotated[str, Form()] = "",
     rationale: Annotated[str, Form(max_length=4000)] = "",
+    version: Annotated[int | None, Form(ge=0)] = None,
 ) -> Response:
-    """Set or clear a country's priority tier from its page (admins)."""
+    """Set or clear a country's priority tier from its page (admins). The form carries the
+    tier's version as the page showed it: if someone changed the tier since, 409."""
     with unit_of_work(store) as session:
         policy = PolicyService(session, actor)
-        policy.set_tier(code, int(tier) if tier.strip().isdigit() else None, rationale)
+        new = int(tier) if tier.strip().isdigit() else None
+        policy.set_tier(code, new, rationale, version=version)
         iso3 = policy.country(code)
     return RedirectResponse(f"/assessment/countries/{iso3}#policy", status_code=303)
 

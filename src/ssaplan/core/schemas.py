@@ -29,6 +29,22 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _absent(value: Any) -> bool:
+    return value is None
+
+
+def optional_key(description: str | None = None) -> Any:
+    """A key that a response carries only sometimes: left out (not ``null``) when the
+    service does not give it, so typing a route does not add keys to its JSON."""
+    return Field(None, exclude_if=_absent, description=description)
+
+
+def file_response(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route that answers with a file: the spec names its media type
+    (with ``response_class=Response``) instead of an empty JSON schema."""
+    return {200: {"content": {media_type: {}}, "description": description}}
+
+
 class AuditPublic(BaseModel):
     """One audit record: who did what to which record, and the record before and after."""
 

@@ -17,7 +17,14 @@ from ssaplan.core.auth import (
     open_session,
     verify_password,
 )
-from ssaplan.core.errors import Conflict, Detail, Invalid, NotFound, Unauthenticated
+from ssaplan.core.errors import (
+    Conflict,
+    Detail,
+    Invalid,
+    NotFound,
+    StaleVersion,
+    Unauthenticated,
+)
 from ssaplan.core.models import RoleAssignment, User
 from ssaplan.core.permissions import (
     SCOPE_KINDS,
@@ -154,6 +161,14 @@ def get_user(session: Session, username: str, *, lock: bool = False) -> User:
     return user
 
 
+def _check_version(user: User, version: int | None) -> None:
+    if version is not None and version != user.version:
+        raise StaleVersion(
+            f"user {user.username!r} was changed by someone else (you sent version {version}, "
+            f"it is now at version {user.version}): reload and try again"
+        )
+
+
 def set_roles(
     session: Session,
     actor: Actor,
@@ -165,13 +180,63 @@ def set_roles(
     """Replace a user's role assignments (admins only); ``version`` guards against races."""
     require(actor, "user:manage")
     user = get_user(session, username, lock=True)
-    if version is not None and version != user.version:
-        from ssaplan.core.errors import StaleVersion
+    _check_version(user, version)
+    before = public(user)
+    if not _replace_roles(user, actor, roles):
+        return user
+    user.version += 1
+    session.flush()
+    audit.record(
+        session,
+        audit.Entry(actor.username, "update", "user", username, before, public(user), "roles"),
+    )
+    return user
 
-        raise StaleVersion(
-            f"user {username!r} was changed by someone else (you sent version {version}, "
-            f"it is now at version {user.version}): reload and try again"
-        )
+
+def update_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    *,
+    version: int,
+    full_name: str | None = None,
+    active: bool | None = None,
+    roles: list[dict[str, str]] | None = None,
+) -> User:
+    """Change a user's name, whether they may log in, and their role assignments (admins
+    only), as one change: one new version, one audit record. ``None`` leaves a field as
+    it is; ``roles`` replaces every assignment (as :func:`set_roles`)."""
+    require(actor, "user:manage")
+    user = get_user(session, username, lock=True)
+    _check_version(user, version)
+    problems: list[Detail] = []
+    if full_name is not None and len(full_name) > 200:
+        problems.append(Detail(("full_name",), "is longer than 200 characters"))
+    if problems:
+        raise Invalid("cannot change user", problems)
+    before = public(user)
+    changed = _replace_roles(user, actor, roles) if roles is not None else False
+    if full_name is not None and full_name != user.full_name:
+        user.full_name, changed = full_name, True
+    if active is not None and active != user.active:
+        user.active, changed = active, True
+    if not changed:
+        return user
+    user.version += 1
+    session.flush()
+    fields = [k for k in ("full_name", "active", "roles") if public(user)[k] != before[k]]
+    audit.record(
+        session,
+        audit.Entry(
+            actor.username, "update", "user", username, before, public(user), ", ".join(fields)
+        ),
+    )
+    return user
+
+
+def _replace_roles(user: User, actor: Actor, roles: list[dict[str, str]]) -> bool:
+    """Validate ``roles`` (every problem at once) and make them the user's assignments;
+    whether anything changed."""
     problems: list[Detail] = []
     grants: list[Grant] = []
     for i, item in enumerate(roles):
@@ -189,7 +254,7 @@ def set_roles(
         problems.append(Detail(("roles",), "give at least one role (deactivate the user instead)"))
     if problems:
         raise Invalid("cannot set roles", problems)
-    before = public(user)
+    before = public(user)["roles"]
     wanted = {(g.role, g.kind, g.scope) for g in grants}
     for a in list(user.assignments):
         if (a.role, a.scope_kind, a.scope_id) not in wanted:
@@ -202,15 +267,7 @@ def set_roles(
                     role=g.role, scope_kind=g.kind, scope_id=g.scope, granted_by=actor.username
                 )
             )
-    if public(user)["roles"] == before["roles"]:
-        return user
-    user.version += 1
-    session.flush()
-    audit.record(
-        session,
-        audit.Entry(actor.username, "update", "user", username, before, public(user), "roles"),
-    )
-    return user
+    return bool(public(user)["roles"] != before)
 
 
 def set_active(

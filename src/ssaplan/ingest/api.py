@@ -21,8 +21,14 @@ from fastapi.responses import Response
 from ssaplan.core.deps import StoreDep, requires, unit_of_work
 from ssaplan.core.errors import BadRequest
 from ssaplan.core.permissions import Actor
+from ssaplan.core.schemas import file_response
 from ssaplan.ingest.exports import ExportService
 from ssaplan.ingest.iati_export import DEFAULT_REPORTING_ORG, DEFAULT_REPORTING_ORG_NAME
+from ssaplan.ingest.schemas import (
+    ForeignAssistanceImportPublic,
+    IatiImportPublic,
+    ProgramsImportPublic,
+)
 from ssaplan.ingest.service import IngestService
 from ssaplan.portfolio.filters import ProgramFilter
 
@@ -37,6 +43,7 @@ SkipInvalid = Annotated[
         description="write the valid records and list the skipped ones (default: all or nothing)"
     ),
 ]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD = 1024**3  # 1 GiB per file; the IATI reader streams, so size costs time, not memory
 CHUNK = 1024 * 1024
 
@@ -69,7 +76,7 @@ def spooled(uploads: list[UploadFile]) -> Iterator[tuple[list[Path], list[str]]]
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@router.post("/import/iati")
+@router.post("/import/iati", response_model=IatiImportPublic, response_model_exclude_unset=True)
 def import_iati(
     store: StoreDep,
     actor: Importer,
@@ -92,7 +99,11 @@ def import_iati(
         )
 
 
-@router.post("/import/foreign-assistance")
+@router.post(
+    "/import/foreign-assistance",
+    response_model=ForeignAssistanceImportPublic,
+    response_model_exclude_unset=True,
+)
 def import_foreign_assistance(
     store: StoreDep,
     actor: Importer,
@@ -110,7 +121,9 @@ def import_foreign_assistance(
         )
 
 
-@router.post("/import/programs")
+@router.post(
+    "/import/programs", response_model=ProgramsImportPublic, response_model_exclude_unset=True
+)
 def import_programs(
     store: StoreDep, actor: Importer, files: Files, skip_invalid: SkipInvalid = False
 ) -> dict[str, Any]:
@@ -123,7 +136,11 @@ def import_programs(
         )
 
 
-@router.get("/export/iati")
+@router.get(
+    "/export/iati",
+    response_class=Response,
+    responses=file_response("application/xml", "an IATI 2.03 activity file"),
+)
 def export_iati(
     store: StoreDep,
     actor: Exporter,
@@ -146,7 +163,11 @@ def export_iati(
     )
 
 
-@router.get("/export/excel")
+@router.get(
+    "/export/excel",
+    response_class=Response,
+    responses=file_response(XLSX, "the planners' workbook (.xlsx)"),
+)
 def export_excel(
     store: StoreDep, actor: Exporter, flt: Annotated[ProgramFilter, Query()]
 ) -> Response:
@@ -154,14 +175,14 @@ def export_excel(
     buffer = io.BytesIO()
     with store.session() as session:
         ExportService(session, actor).excel(buffer, flt=flt)
-    return _download(
-        buffer.getvalue(),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "ssaplan-programs.xlsx",
-    )
+    return _download(buffer.getvalue(), XLSX, "ssaplan-programs.xlsx")
 
 
-@router.get("/export/csv")
+@router.get(
+    "/export/csv",
+    response_class=Response,
+    responses=file_response("text/csv", "programs by fiscal year (CSV, UTF-8)"),
+)
 def export_csv(
     store: StoreDep, actor: Exporter, flt: Annotated[ProgramFilter, Query()]
 ) -> Response:

@@ -84,19 +84,25 @@ class ProgramFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    country: str | None = Field(None, description="partner country: ISO alpha-3, alpha-2 or name")
-    region: str | None = Field(
-        None, description="bureau (AF, EAP, ...), combatant command, UN region or organization"
+    country: str | None = Field(
+        None, max_length=200, description="partner country: ISO alpha-3, alpha-2 or name"
     )
-    agency: str | None = Field(None, description="agency, with its bureaus and offices")
-    account: str | None = None
+    region: str | None = Field(
+        None,
+        max_length=200,
+        description="bureau (AF, EAP, ...), combatant command, UN region or organization",
+    )
+    agency: str | None = Field(
+        None, max_length=200, description="agency, with its bureaus and offices"
+    )
+    account: str | None = Field(None, max_length=200)
     fiscal_year: int | None = Field(
         None, ge=1990, le=2100, description="has a budget line in this FY"
     )
-    status: str | None = None
-    objective: str | None = Field(None, description="objective (G1.1) or goal (G1)")
-    institution_type: str | None = None
-    purpose: str | None = None
+    status: str | None = Field(None, max_length=40)
+    objective: str | None = Field(None, max_length=200, description="objective (G1.1) or goal (G1)")
+    institution_type: str | None = Field(None, max_length=200)
+    purpose: str | None = Field(None, max_length=200)
     q: str | None = Field(None, max_length=200, description="words in the id, title or description")
 
     def account_code(self) -> str | None:

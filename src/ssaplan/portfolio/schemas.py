@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from ssaplan.core.schemas import Page, StrictModel
 from ssaplan.portfolio.models import STATUSES
 
 # The largest amount accepted for one program in one fiscal year. The largest single
@@ -18,6 +19,14 @@ from ssaplan.portfolio.models import STATUSES
 # bound is a unit error (cents, or thousands) in the source.
 MAX_AMOUNT = 50_000_000_000
 MIN_FY, MAX_FY = 1990, 2100
+# Bounds on one program's lists and text: far above any real program (there are about
+# 250 countries and territories; a line per fiscal year and account), low enough that
+# one request cannot make the server build a huge program.
+MAX_TEXT = 100_000
+MAX_PARTNERS = 300
+MAX_OBJECTIVES = 100
+MAX_BUDGET_LINES = 2_000
+MAX_MILESTONES = 1_000
 
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="whole U.S. dollars")]
 FiscalYear = Annotated[int, Field(ge=MIN_FY, le=MAX_FY)]
@@ -34,11 +43,7 @@ ProgramId = Annotated[
 Status = Annotated[str, Field(json_schema_extra={"enum": list(STATUSES)})]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BudgetLineIn(_Strict):
+class BudgetLineIn(StrictModel):
     """A program's money in one fiscal year from one account (default: the program's)."""
 
     fiscal_year: FiscalYear
@@ -48,7 +53,7 @@ class BudgetLineIn(_Strict):
     disbursed: Amount = 0
 
 
-class MilestoneIn(_Strict):
+class MilestoneIn(StrictModel):
     """One delivery's dates; each present date must not precede the one before it.
 
     ``id`` names a stored delivery to change; without it a delivery is matched by name,
@@ -77,22 +82,22 @@ class MilestoneIn(_Strict):
         return self
 
 
-class ProgramFields(_Strict):
+class ProgramFields(StrictModel):
     """Fields a user sets on a program; all optional here, required ones checked on create."""
 
     title: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
         | None
     ) = None
-    description: str | None = None
+    description: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
     agency: Code | None = None
     account: Code | None = None
-    countries: list[Code] | None = None
-    regions: list[Code] | None = None
+    countries: Annotated[list[Code], Field(max_length=MAX_PARTNERS)] | None = None
+    regions: Annotated[list[Code], Field(max_length=MAX_PARTNERS)] | None = None
     institution_type: Code | None = None
     level: Code | None = None
     purpose: Code | None = None
-    objectives: list[Code] | None = None
+    objectives: Annotated[list[Code], Field(max_length=MAX_OBJECTIVES)] | None = None
     dac_code: Code | None = None
     start: date | None = None
     end: date | None = None
@@ -100,11 +105,12 @@ class ProgramFields(_Strict):
     marking: Code | None = None
     shares: dict[str, Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
         None,
+        max_length=2 * MAX_PARTNERS,
         description="each partner's share of the money in basis points (summing to 10000), "
         "by partner code; default equal shares",
     )
-    budget: list[BudgetLineIn] | None = None
-    milestones: list[MilestoneIn] | None = None
+    budget: Annotated[list[BudgetLineIn], Field(max_length=MAX_BUDGET_LINES)] | None = None
+    milestones: Annotated[list[MilestoneIn], Field(max_length=MAX_MILESTONES)] | None = None
 
 
 class ProgramCreate(ProgramFields):
@@ -193,10 +199,9 @@ class ProgramPublic(BaseModel):
     updated_at: datetime
 
 
-class ProgramList(BaseModel):
+class ProgramList(Page[ProgramPublic]):
     """A page of programs, the total that match, and their money summed over all pages."""
 
-    items: list[ProgramPublic]
     total: int
     limit: int | None
     offset: int

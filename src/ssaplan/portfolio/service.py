@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from ssaplan.core import audit
 from ssaplan.core.errors import Conflict, Detail, Forbidden, Invalid, NotFound, StaleVersion
@@ -310,8 +310,9 @@ class PortfolioService:
         A deleted program's history stays readable under the id it had when deleted.
         """
         require(self.actor, "read")
+        # Only the program's identity is needed, not its lines and partners.
         program = self.session.execute(
-            select(Program).where(Program.code == program_id)
+            select(Program).where(Program.code == program_id).options(lazyload("*"))
         ).scalar_one_or_none()
         if program is None:
             deleted = self.session.execute(

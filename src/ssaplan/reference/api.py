@@ -10,6 +10,12 @@ from fastapi import APIRouter
 from ssaplan.core.deps import Reader
 from ssaplan.core.errors import NotFound
 from ssaplan.reference.catalog import Kind, UnknownCode, get_catalog
+from ssaplan.reference.schemas import (
+    ReferenceEntry,
+    ReferenceIndexPublic,
+    ReferenceKindPublic,
+    ReferenceListPublic,
+)
 
 router = APIRouter(prefix="/api/reference", tags=["reference"])
 
@@ -37,27 +43,30 @@ def _item(value: Any) -> dict[str, Any]:
 
 
 @router.get("")
-def reference_index(actor: Reader) -> dict[str, Any]:
+def reference_index(actor: Reader) -> ReferenceIndexPublic:
     """The kinds of reference data and how many entries each has."""
     catalog = get_catalog()
-    return {
-        "kinds": [
-            {"kind": seg, "count": len(catalog.table(kind)), "url": f"/api/reference/{seg}"}
+    return ReferenceIndexPublic(
+        kinds=[
+            ReferenceKindPublic(
+                kind=seg, count=len(catalog.table(kind)), url=f"/api/reference/{seg}"
+            )
             for seg, kind in KINDS.items()
         ]
-    }
+    )
 
 
 @router.get("/{kind}")
-def reference_list(kind: str, actor: Reader) -> dict[str, Any]:
+def reference_list(kind: str, actor: Reader) -> ReferenceListPublic:
     """Every entry of one kind, e.g. ``/api/reference/accounts``."""
     if kind not in KINDS:
         raise NotFound(f"no reference kind {kind!r}: use one of {', '.join(KINDS)}")
     table = get_catalog().table(KINDS[kind])
-    return {"kind": kind, "items": [_item(v) for v in table.values()]}
+    items = [_item(v) for v in table.values()]
+    return ReferenceListPublic.model_validate({"kind": kind, "items": items, "total": len(items)})
 
 
-@router.get("/{kind}/{code:path}")
+@router.get("/{kind}/{code:path}", response_model=ReferenceEntry)
 def reference_item(kind: str, code: str, actor: Reader) -> dict[str, Any]:
     """One entry, by id or display name (any case)."""
     if kind not in KINDS:
