@@ -78,7 +78,7 @@ class Templates:
         return path
 
     def postgres(self, kind: str) -> str:
-        name = f"tmpl_{kind}_{self.worker}"
+        name = f"tmpl_{kind}_{self.worker}_{os.getpid()}"  # unique per process on a shared server
         if f"pg:{kind}" not in self.built:
             _pg_admin_exec(f'DROP DATABASE IF EXISTS "{name}"')
             _pg_admin_exec(f'CREATE DATABASE "{name}"')
