@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from ssaplan.compliance.engine import ProgramYear, Restriction, Waiver
 from ssaplan.compliance.schemas import RestrictionCreate, RestrictionUpdate, WaiverIn
 from ssaplan.core.store import Store
@@ -91,3 +93,28 @@ def test_restriction_changes_feed_monitoring_from_a_cursor(store: Store, service
         ("update", ("MLI-FMF",)),  # ended before FY2026: MLI-FMF is free again
     ]
     assert later[1].before and later[1].after and later[1].after.end == date(2025, 6, 30)
+
+
+def test_the_eligibility_lookup_answers_the_optimizer_after_the_session_closes(
+    service: Any,
+) -> None:
+    coup(service, waivers=[WaiverIn(accounts=["FMF"], start=date(2026, 10, 1))])
+    with service() as svc:
+        eligible = svc.eligible_lookup()
+        cells = svc.blocked_cells([2025, 2026, 2027], accounts=["FMF", "CTPF", "INCLE", "ESF"])
+    # The same answers as the cells, for any year asked, with the session gone.
+    for country in ("MLI", "GHA"):
+        for account in ("FMF", "CTPF", "INCLE", "ESF"):
+            for fy in (2025, 2026, 2027):
+                assert eligible(country, account, fy) is ((country, account, fy) not in cells)
+    assert not eligible("MLI", "FMF", 2026) and eligible("MLI", "FMF", 2027)
+    assert eligible("MLI", "CTPF", 2026) and eligible("GHA", "FMF", 2026)
+    assert not eligible("MLI", "FMF", 2021)  # in force from 2021-05-24, FY2021
+
+
+def test_the_lookup_needs_read_permission(service: Any) -> None:
+    from ssaplan.core.errors import Forbidden
+    from ssaplan.core.permissions import Actor
+
+    with pytest.raises(Forbidden), service(actor=Actor("nobody")) as svc:
+        svc.eligible_lookup()

@@ -6,8 +6,10 @@ everything before writing, and leaves an audit record in the caller's transactio
 the methods on the service itself judge the stored portfolio with the pure engine and
 are the hooks other domains call:
 
-- **allocation**: :meth:`ComplianceService.blocked_cells` — the (country, account, fiscal
-  year) cells no money may go to — and :meth:`ComplianceService.judge` for candidates
+- **allocation**: :meth:`ComplianceService.eligible_lookup` (the
+  ``eligible(country, account, fiscal_year)`` its scenario parser takes),
+  :meth:`ComplianceService.blocked_cells` (the (country, account, fiscal year) cells
+  no money may go to) and :meth:`ComplianceService.judge` for candidates
   that carry an exception (the optimizer must not fund one it finds ineligible);
 - **monitoring**: :meth:`ComplianceService.restriction_changes` — every restriction
   written since an audit record, with the programs whose findings it changed, to open
@@ -17,7 +19,7 @@ are the hooks other domains call:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -274,6 +276,34 @@ class ComplianceService:
             fiscal_years=fiscal_years,
             recipient=recipient,
         )
+
+    def eligible_lookup(self, *, recipient: str = "government") -> Callable[[str, str, int], bool]:
+        """``eligible(country, account, fiscal_year) -> bool`` for the allocation optimizer
+        (its scenario's ``eligible`` argument): False where :meth:`blocked_cells` holds the
+        cell.
+
+        The restrictions and rules are read now; the cells of each account and year are
+        computed by the pure engine on first use, so the lookup outlives this session and
+        answers for the register as it was when it was made.
+        """
+        self.ctx.require("read")
+        restrictions = tuple(self.restrictions.engine_inputs())
+        ruleset = self.rules.ruleset()
+        blocked: dict[tuple[str, int], frozenset[tuple[str, str, int]]] = {}
+
+        def eligible(country: str, account: str, fiscal_year: int) -> bool:
+            key = (account, fiscal_year)
+            if key not in blocked:
+                blocked[key] = engine.blocked_cells(
+                    restrictions,
+                    ruleset,
+                    accounts=[account],
+                    fiscal_years=[fiscal_year],
+                    recipient=recipient,
+                )
+            return (country, account, fiscal_year) not in blocked[key]
+
+        return eligible
 
     def affected_by(
         self,
