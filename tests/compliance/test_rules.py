@@ -252,3 +252,39 @@ def test_load_rules_checks_size_and_encoding(tmp_path: Path) -> None:
     big.write_bytes(b"#" * 1_000_001)
     with pytest.raises(Invalid, match="too large"):
         load_rules(big, known_accounts=ACCOUNTS)
+
+
+def test_the_shipped_rules_dump_to_toml_and_read_back_equal(
+    rules: RuleSet, accounts: frozenset[str]
+) -> None:
+    from ssaplan.compliance.rules import check_rules_data, dump_rules, ruleset_as_data
+
+    text = dump_rules(rules, header="exported for review\nby counsel")
+    assert text.startswith("# exported for review\n# by counsel\n")
+    again = parse_rules(text, name=rules.source, known_accounts=accounts)
+    assert again == rules
+    as_data = check_rules_data(ruleset_as_data(rules), name=rules.source, known_accounts=accounts)
+    assert as_data == rules
+
+
+def test_rules_given_as_data_are_checked_like_a_file(accounts: frozenset[str]) -> None:
+    from ssaplan.compliance.rules import check_rules_data
+
+    data = {
+        "schema_version": 1,
+        "restriction_type": [{"id": "coup", "name": "Coup"}],
+        "rule": [
+            {
+                "id": "coup_government",
+                "restriction_type": "coup",
+                "summary": "s",
+                "citation": "c",
+                "blocks_accounts": ["NOPE"],
+                "recipients": "government",
+                "waivable": True,
+            }
+        ],
+    }
+    with pytest.raises(Invalid, match="nothing was saved") as info:
+        check_rules_data(data, known_accounts=accounts)
+    assert any("NOPE" in d.msg for d in info.value.details)

@@ -64,11 +64,16 @@ def iso3_only(value: str) -> str:
 
 @dataclass(frozen=True)
 class RestrictionsFile:
-    """What a valid file holds: its restrictions, and warnings that did not stop it."""
+    """What a valid file holds: its restrictions, and warnings that did not stop it.
+
+    ``lines[i]`` is the line of the first row of ``restrictions[i]`` (for messages that
+    point back into the file).
+    """
 
     restrictions: tuple[Restriction, ...]
     warnings: tuple[Detail, ...]
     rows: int
+    lines: tuple[int, ...] = ()
 
 
 @dataclass
@@ -147,9 +152,14 @@ def read_restrictions(
         text, problems, frozenset(known_accounts), frozenset(known_types), resolve_country
     )
     problems.raise_if_any()
-    restrictions = _assemble(rows, problems)
+    assembled = _assemble(rows, problems)
     problems.raise_if_any()
-    return RestrictionsFile(restrictions, tuple(problems.warnings), len(rows))
+    return RestrictionsFile(
+        tuple(r for r, _ in assembled),
+        tuple(problems.warnings),
+        len(rows),
+        tuple(line for _, line in assembled),
+    )
 
 
 def _decode(raw: bytes | str, problems: _Problems) -> str:
@@ -352,7 +362,7 @@ def _row(
     return _Row(line, country, rtype, start, end, citation, waiver)
 
 
-def _assemble(rows: list[_Row], problems: _Problems) -> tuple[Restriction, ...]:
+def _assemble(rows: list[_Row], problems: _Problems) -> list[tuple[Restriction, int]]:
     groups: dict[tuple[str, str, date, date | None], list[_Row]] = {}
     for row in rows:
         groups.setdefault((row.country, row.type, row.start, row.end), []).append(row)
@@ -408,8 +418,10 @@ def _assemble(rows: list[_Row], problems: _Problems) -> tuple[Restriction, ...]:
                     )
             if latest is None or _later_end(restriction.end, latest[0].end):
                 latest = (restriction, line)
-    restrictions.sort(key=lambda r: (r.country, r.type, r.start))
-    return tuple(restrictions)
+    first_lines = [members[0].line for members in groups.values()]
+    out = list(zip(restrictions, first_lines, strict=True))
+    out.sort(key=lambda item: (item[0].country, item[0].type, item[0].start))
+    return out
 
 
 def _later_end(a: date | None, b: date | None) -> bool:

@@ -221,6 +221,131 @@ def parse_rules(
     return ruleset
 
 
+def check_rules_data(
+    data: Mapping[str, Any],
+    *,
+    name: str = "rules",
+    known_accounts: Collection[str],
+    known_purposes: Collection[str] | None = None,
+    known_dac_codes: Collection[str] | None = None,
+) -> RuleSet:
+    """Check rules given as data (the tables a TOML file holds) and build the :class:`RuleSet`.
+
+    The database keeps the rules as rows; the service turns them back into this shape
+    (:func:`ruleset_as_data`) and checks the whole set with the same checker as a file,
+    so an edit that would make the rules inconsistent is refused before it is saved.
+    Problems name the rule and key (there are no lines to name).
+    """
+    checker = _Checker(
+        name,
+        _Lines(""),
+        frozenset(known_accounts),
+        None if known_purposes is None else frozenset(known_purposes),
+        None if known_dac_codes is None else frozenset(known_dac_codes),
+    )
+    ruleset = checker.check(data)
+    if checker.problems:
+        n = len(checker.problems)
+        raise Invalid(
+            f"the rules would have {n} problem{'s' if n != 1 else ''}; nothing was saved",
+            checker.problems,
+        )
+    return ruleset
+
+
+def type_as_data(rtype: RestrictionType) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": rtype.id, "name": rtype.name}
+    if rtype.description:
+        out["description"] = rtype.description
+    return out
+
+
+def exception_as_data(exception: RuleException) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": exception.id,
+        "summary": exception.summary,
+        "citation": exception.citation,
+    }
+    if exception.dac_codes:
+        out["dac_codes"] = sorted(exception.dac_codes)
+    if exception.flags:
+        out["flags"] = sorted(exception.flags)
+    if exception.accounts:
+        out["accounts"] = sorted(exception.accounts)
+    return out
+
+
+def rule_as_data(rule: Rule) -> dict[str, Any]:
+    """One rule as the table a ``[[rule]]`` holds (keys left out when empty)."""
+    out: dict[str, Any] = {
+        "id": rule.id,
+        "restriction_type": rule.restriction_type,
+        "summary": rule.summary,
+        "citation": rule.citation,
+        "blocks_accounts": sorted(rule.blocks_accounts),
+        "recipients": rule.recipients,
+        "waivable": rule.waivable,
+    }
+    if rule.blocks_purposes:
+        out["blocks_purposes"] = sorted(rule.blocks_purposes)
+    if rule.waiver:
+        out["waiver"] = rule.waiver
+    if rule.note:
+        out["note"] = rule.note
+    if rule.exceptions:
+        out["exceptions"] = [exception_as_data(e) for e in rule.exceptions]
+    return out
+
+
+def ruleset_as_data(ruleset: RuleSet) -> dict[str, Any]:
+    """A rule set as the tables of a rules file (the inverse of :func:`check_rules_data`)."""
+    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+    if ruleset.as_of is not None:
+        data["as_of"] = ruleset.as_of
+    data["restriction_type"] = [type_as_data(t) for t in ruleset.restriction_types.values()]
+    data["rule"] = [rule_as_data(r) for r in ruleset.rules]
+    return data
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value)
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def dump_rules(ruleset: RuleSet, *, header: str = "") -> str:
+    """A rule set as the text of a rules file, which :func:`parse_rules` reads back equal.
+
+    For administrators: export the rules in force, edit them with counsel, import them.
+    """
+    data = ruleset_as_data(ruleset)
+    lines = [f"# {line}".rstrip() for line in header.splitlines()]
+    if lines:
+        lines.append("")
+    lines.append(f"schema_version = {SCHEMA_VERSION}")
+    if "as_of" in data:
+        lines.append(f"as_of = {_toml_value(data['as_of'])}")
+    for rtype in data["restriction_type"]:
+        lines += ["", "[[restriction_type]]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in rtype.items()]
+    for rule in data["rule"]:
+        lines += ["", "[[rule]]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in rule.items() if k != "exceptions"]
+        for exception in rule.get("exceptions", []):
+            lines += ["", "[[rule.exceptions]]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in exception.items()]
+    return "\n".join(lines) + "\n"
+
+
 class _Lines:
     """Where tables and keys start in the TOML text, for error messages.
 

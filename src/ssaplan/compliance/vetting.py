@@ -214,7 +214,10 @@ def vetting_state(
         if subject_kind == "unit"
         else f"individual {subject_id}"
     )
-    records = register.records_for(subject_id, program_id)
+    # An individual and a unit may share an id string: only this kind's records count.
+    records = [
+        r for r in register.records_for(subject_id, program_id) if r.subject_kind == subject_kind
+    ]
     decided = [r for r in records if r.status != "pending" and r.decided and r.decided <= on]
     pending = [r for r in records if r.status == "pending" and (r.requested or date.min) <= on]
     latest = max(decided, key=_decision_key) if decided else None
