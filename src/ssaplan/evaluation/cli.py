@@ -133,7 +133,9 @@ def synth(
     v: Annotated[
         str | None,
         typer.Option(
-            "--v", help="predictor weights: optimize (as ADH 2010) or w1,w2,... (default equal)"
+            "--v",
+            help="predictor weights: optimize (as ADH 2010; the default with predictors or "
+            "lags), equal, or w1,w2,...",
         ),
     ] = None,
     placebos: Annotated[
@@ -161,10 +163,10 @@ def synth(
     weights: list[float] | str | None = None
     if v:
         try:
-            weights = "optimize" if v == "optimize" else [float(x) for x in _names(v)]
+            weights = v if v in ("optimize", "equal") else [float(x) for x in _names(v)]
         except ValueError as exc:
             raise BadRequest(
-                f"--v must be 'optimize' or numbers, comma-separated, not {v!r}"
+                f"--v must be 'optimize', 'equal' or numbers, comma-separated, not {v!r}"
             ) from exc
     data = load_panel(panel, unit=unit, time=time, outcome=outcome, covariates=names)
     info(
