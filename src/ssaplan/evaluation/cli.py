@@ -1,21 +1,30 @@
-"""``ssaplan evaluate did|synth|mde``: impact estimates from a panel CSV; no database needed.
+"""``ssaplan evaluate ...``: impact estimates, the evaluation registry, the evidence base.
 
-Thin: parse options, read the panel (:mod:`ssaplan.evaluation.panel`), call the engine,
-render. ``--json`` prints the result's ``as_dict()`` as one object on stdout.
+- ``did|synth|mde``: impact estimates from a panel CSV; no database needed, unless
+  ``--record EV-nnnnn`` saves the estimate (with its analysis) on a registered evaluation.
+- ``list|show|add``: the evaluation registry; ``evidence`` and ``effectiveness``: the
+  evidence base and the allocation's multipliers (``--without-evidence``: the switch).
+
+Thin: parse options, read the panel (:mod:`ssaplan.evaluation.panel`), call the engine or
+a service, render. ``--json`` prints one object on stdout.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time as clock
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ssaplan.clikit import DbOpt, JsonOpt, emit, info, state
+from ssaplan.clikit import CliState, DbOpt, JsonOpt, emit, info, open_store, state
 from ssaplan.core.errors import BadRequest
+
+if TYPE_CHECKING:
+    import numpy as np
 
 app = typer.Typer(
     help="Impact evaluation: difference-in-differences, event studies, synthetic control.",
@@ -45,6 +54,83 @@ def _printer(text: str) -> Callable[[], None]:
 
 def _names(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+RecordOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--record",
+        help="save the estimate, with its analysis, on this registered evaluation (EV-nnnnn)",
+    ),
+]
+OutcomeSdOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--outcome-sd",
+        help="with --record: the outcome's SD among comparison units (default: from the panel)",
+        min=0.0,
+    ),
+]
+DirectionOpt = Annotated[
+    int,
+    typer.Option(
+        "--direction", help="with --record: 1 if more of the outcome is better, -1 if less"
+    ),
+]
+
+
+def _sd(values: np.ndarray) -> float | None:
+    import numpy as np
+
+    finite = values[np.isfinite(values)]
+    return float(np.std(finite, ddof=1)) if finite.size > 1 and np.std(finite) > 0 else None
+
+
+def _record(
+    st: CliState,
+    code: str,
+    result: dict[str, Any],
+    *,
+    outcome: str,
+    method: str,
+    outcome_sd: float | None,
+    direction: int,
+    source: str,
+) -> None:
+    """Save an engine result as an estimate of evaluation ``code`` (one transaction)."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.evaluation.schemas import EstimateIn
+    from ssaplan.evaluation.service import EvaluationService
+
+    if direction not in (1, -1):
+        raise BadRequest(f"--direction must be 1 or -1, not {direction}")
+    if result.get("std_error") is None:
+        raise BadRequest("the estimate has no standard error to record: run synth with placebos")
+    analysis = dict(result)
+    if "placebos" in analysis:  # placebo paths are large; their summaries stay
+        analysis["placebos"] = [
+            {k: v for k, v in p.items() if k != "gaps"} for p in analysis["placebos"]
+        ]
+    analysis.pop("group_time", None)
+    estimate = EstimateIn(
+        outcome=outcome[:300],
+        unit=f"units of {outcome}"[:100],
+        method=method,
+        estimate=result["estimate"],
+        std_error=result["std_error"],
+        ci_low=result.get("ci_low"),
+        ci_high=result.get("ci_high"),
+        ci_level=1 - float(result.get("alpha", 0.05)),
+        outcome_sd=outcome_sd,
+        direction=direction,
+        n_treated=result.get("n_treated"),
+        n_control=result.get("n_control"),
+        note=f"computed by ssaplan evaluate from {source}"[:4000],
+        analysis=analysis,
+    )
+    with open_store(st).transaction() as session:
+        saved = EvaluationService(session, Actor.operator()).add_estimate(code, estimate)
+    info(f"recorded on {saved.id} (version {saved.version})")
 
 
 @app.command("did")
@@ -78,6 +164,9 @@ def did(
         str, typer.Option("--aggregation", help="cs: simple, dynamic or group")
     ] = "simple",
     alpha: AlphaOpt = 0.05,
+    record: RecordOpt = None,
+    outcome_sd: OutcomeSdOpt = None,
+    direction: DirectionOpt = 1,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -96,7 +185,20 @@ def did(
     result = estimate_did(
         data, method, control=control, covariates=covs, aggregation=aggregation, alpha=alpha
     )
-    emit(st, result.as_dict(), _printer(result.summary()))
+    out = result.as_dict()
+    if record:
+        sd = outcome_sd or _sd(data.y[data.never_treated]) or _sd(data.y)
+        _record(
+            st,
+            record,
+            out,
+            outcome=outcome,
+            method=method,
+            outcome_sd=sd,
+            direction=direction,
+            source=panel.name,
+        )
+    emit(st, out, _printer(result.summary()))
 
 
 @app.command("synth")
@@ -133,13 +235,18 @@ def synth(
     v: Annotated[
         str | None,
         typer.Option(
-            "--v", help="predictor weights: optimize (as ADH 2010) or w1,w2,... (default equal)"
+            "--v",
+            help="predictor weights: optimize (as ADH 2010; the default with predictors or "
+            "lags), equal, or w1,w2,...",
         ),
     ] = None,
     placebos: Annotated[
         bool, typer.Option("--placebos/--no-placebos", help="placebo-in-space inference")
     ] = True,
     alpha: AlphaOpt = 0.05,
+    record: RecordOpt = None,
+    outcome_sd: OutcomeSdOpt = None,
+    direction: DirectionOpt = 1,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -161,10 +268,10 @@ def synth(
     weights: list[float] | str | None = None
     if v:
         try:
-            weights = "optimize" if v == "optimize" else [float(x) for x in _names(v)]
+            weights = v if v in ("optimize", "equal") else [float(x) for x in _names(v)]
         except ValueError as exc:
             raise BadRequest(
-                f"--v must be 'optimize' or numbers, comma-separated, not {v!r}"
+                f"--v must be 'optimize', 'equal' or numbers, comma-separated, not {v!r}"
             ) from exc
     data = load_panel(panel, unit=unit, time=time, outcome=outcome, covariates=names)
     info(
@@ -185,7 +292,21 @@ def synth(
         alpha=alpha,
     )
     info(f"done in {clock.perf_counter() - started:.2f} s")
-    emit(st, result.as_dict(), _printer(result.summary()))
+    out = result.as_dict()
+    if record:
+        pre = data.times < start
+        sd = outcome_sd or _sd(data.y[:, pre])
+        _record(
+            st,
+            record,
+            out,
+            outcome=outcome,
+            method="synth",
+            outcome_sd=sd,
+            direction=direction,
+            source=panel.name,
+        )
+    emit(st, out, _printer(result.summary()))
 
 
 @app.command("mde")
@@ -226,3 +347,196 @@ def mde(
         power=power,
     )
     emit(st, result.as_dict(), _printer(result.summary()))
+
+
+# -- the registry and the evidence base ------------------------------------------------
+MAX_JSON_BYTES = 5_000_000
+
+
+@app.command("list")
+def registry_list(
+    ctx: typer.Context,
+    evaluation_type: Annotated[
+        str | None, typer.Option("--type", help="process, performance or impact")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="planned, ongoing, completed or cancelled")
+    ] = None,
+    program: Annotated[str | None, typer.Option(help="program id")] = None,
+    agency: Annotated[str | None, typer.Option(help="agency (with its bureaus)")] = None,
+    q: Annotated[str | None, typer.Option(help="words in title, evaluator or findings")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many", min=1, max=10_000)] = 100,
+    offset: Annotated[int, typer.Option(help="skip this many", min=0)] = 0,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the evaluation registry, newest first."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.evaluation.service import EvaluationService
+
+    st = state(ctx, db, as_json)
+    for value, allowed, name in (
+        (evaluation_type, ("process", "performance", "impact"), "--type"),
+        (status, ("planned", "ongoing", "completed", "cancelled"), "--status"),
+    ):
+        if value is not None and value not in allowed:
+            raise BadRequest(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
+    with open_store(st).session() as session:
+        page = EvaluationService(session, Actor.operator()).list_evaluations(
+            evaluation_type=evaluation_type,
+            status=status,
+            program=program,
+            agency=agency,
+            q=q,
+            limit=limit,
+            offset=offset,
+        )
+    data = page.model_dump(mode="json")
+
+    def human() -> None:
+        for e in page.items:
+            effect = (
+                f"{e.primary_estimate.estimate:.4g} {e.primary_estimate.unit}"
+                if e.primary_estimate
+                else "-"
+            )
+            sys.stdout.write(
+                f"{e.id}  {e.evaluation_type:<11} {e.status:<9} {e.agency:<10} {effect:<24} "
+                f"{e.title}\n"
+            )
+        sys.stdout.write(f"{len(page.items)} of {page.total} evaluations\n")
+
+    emit(st, data, human)
+
+
+@app.command("show")
+def registry_show(
+    ctx: typer.Context,
+    evaluation_id: Annotated[str, typer.Argument(help="the evaluation's id, e.g. EV-00042")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one evaluation with its estimates, recommendations and documents."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.evaluation.service import EvaluationService
+
+    st = state(ctx, db, as_json)
+    with open_store(st).session() as session:
+        e = EvaluationService(session, Actor.operator()).get(evaluation_id)
+
+    def human() -> None:
+        lines = [
+            f"{e.id}  {e.title}",
+            f"  {e.evaluation_type} evaluation, {e.status}; {e.agency_name} ({e.agency})",
+            f"  program: {e.program_title} ({e.program})" if e.program else "  program: -",
+            f"  evaluator: {e.evaluator or '-'} ({e.independence})",
+        ]
+        for x in e.estimates:
+            lines.append(
+                f"  estimate: {x.outcome}: {x.estimate:.4g} {x.unit}"
+                + (f" (SE {x.std_error:.3g})" if x.std_error else "")
+                + (" [primary]" if x.primary else "")
+            )
+        for r in e.recommendations:
+            lines.append(f"  recommendation ({r.response}): {r.text}")
+        sys.stdout.write("\n".join(lines) + "\n")
+
+    emit(st, e.model_dump(mode="json"), human)
+
+
+@app.command("add")
+def registry_add(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="a JSON object with the fields of an evaluation (see docs)")
+    ],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register an evaluation from a JSON file (all of it, or nothing)."""
+    from pydantic import ValidationError
+
+    from ssaplan.core.errors import Detail, Invalid
+    from ssaplan.core.permissions import Actor
+    from ssaplan.evaluation.schemas import EvaluationCreate
+    from ssaplan.evaluation.service import EvaluationService
+
+    st = state(ctx, db, as_json)
+    if not file.is_file():
+        raise BadRequest(f"{file} is not a file")
+    if file.stat().st_size > MAX_JSON_BYTES:
+        raise BadRequest(f"{file} is larger than {MAX_JSON_BYTES:,} bytes (max_bytes)")
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"{file.name} is not UTF-8 JSON: {exc}") from exc
+    try:
+        data = EvaluationCreate.model_validate(raw)
+    except ValidationError as exc:
+        raise Invalid(
+            f"{file.name} is not a valid evaluation",
+            [Detail((file.name, *err["loc"]), err["msg"]) for err in exc.errors()],
+        ) from exc
+    with open_store(st).transaction() as session:
+        e = EvaluationService(session, Actor.operator()).create(data)
+    emit(st, e.model_dump(mode="json"), _printer(f"registered {e.id}: {e.title}"))
+
+
+@app.command("evidence")
+def evidence(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The evidence base: pooled effects by kind of program and their multipliers."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.evaluation.evidence import EvidenceService
+
+    st = state(ctx, db, as_json)
+    with open_store(st).session() as session:
+        table = EvidenceService(session, Actor.operator()).table()
+
+    def human() -> None:
+        for k in table.kinds:
+            p = k.pooled
+            sys.stdout.write(
+                f"{k.institution_type_name} x {k.purpose_name}: k={p.k}, "
+                f"{p.estimate:+.3f} SD [{p.ci_low:+.3f}, {p.ci_high:+.3f}], "
+                f"multiplier {k.multiplier:.2f}\n"
+            )
+        for x in table.excluded:
+            sys.stdout.write(f"not pooled: {x.evaluation} {x.title}: {x.reason}\n")
+
+    emit(st, table.model_dump(mode="json"), human)
+
+
+@app.command("effectiveness")
+def effectiveness(
+    ctx: typer.Context,
+    without_evidence: Annotated[
+        bool,
+        typer.Option(
+            "--without-evidence", help="every kind counts 1, as if nothing were evaluated"
+        ),
+    ] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The allocation's default effectiveness by kind of program."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.evaluation.evidence import EvidenceService
+
+    st = state(ctx, db, as_json)
+    with open_store(st).session() as session:
+        found = EvidenceService(session, Actor.operator()).effectiveness(
+            use_evidence=not without_evidence
+        )
+
+    def human() -> None:
+        for row in found.kinds:
+            sys.stdout.write(
+                f"{row.institution_type} x {row.purpose}: {row.multiplier:.2f} (k={row.k})\n"
+            )
+        sys.stdout.write(f"every other kind: {found.default:.2f}\n")
+
+    emit(st, found.model_dump(mode="json"), human)

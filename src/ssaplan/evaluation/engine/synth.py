@@ -179,6 +179,10 @@ class SynthResult:
         return "\n".join(lines)
 
 
+#: The named choices of ``V`` besides explicit weights.
+V_CHOICES = ("optimize", "equal")
+
+
 def synthetic_control(
     panel: Panel,
     treated_unit: Any,
@@ -214,10 +218,13 @@ def synthetic_control(
         Pre-periods whose outcome is matched on as a predictor. Default none; when
         neither predictors nor lags are given every pre-period outcome is matched with
         equal weight (outcome-only synthetic control, the default).
-    v : sequence of float, "optimize" or None
+    v : sequence of float, "optimize", "equal" or None
         Diagonal of ``V``, one non-negative weight per predictor (covariates first,
         then lags); ``"optimize"`` chooses it as ADH do, separately for every placebo
-        fit (slower: about a second per fit); default equal weights.
+        fit (slower: about a second per fit); ``"equal"`` weighs every predictor alike.
+        Default (None): ``"optimize"`` when predictors or lags are given (as ADH 2010
+        and the Synth packages do: that is the specification whose published result,
+        California rank 1 of 39, the tests reproduce), nothing to weigh otherwise.
     placebos : bool
         Run the placebo-in-space fits (default True); without them ``placebo_p``,
         ``std_error`` and the interval are ``None``.
@@ -257,9 +264,14 @@ def synthetic_control(
     notes: list[str] = []
     pool = _donor_pool(panel, treated, donors, notes)
     names: tuple[str, ...] = ()
-    optimize = isinstance(v, str)
-    if isinstance(v, str) and v != "optimize":
-        raise Invalid("bad V weights", [Detail(("v",), "give weights or 'optimize'")])
+    if isinstance(v, str) and v not in V_CHOICES:
+        raise Invalid(
+            "bad V weights",
+            [Detail(("v",), f"give weights, {' or '.join(map(repr, V_CHOICES))}, not {v!r}")],
+        )
+    if (predictors or lags) and v is None:
+        v = "optimize"  # ADH's choice of V (see the docstring and docs/evaluation.md)
+    optimize = v == "optimize"
     if predictors or lags:
         x, names = predictor_matrix(
             panel, pre, np.append(pool, treated), predictors, windows or {}, lags
