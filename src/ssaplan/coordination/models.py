@@ -288,6 +288,7 @@ class OverlapPair(Base):
     b: Mapped[str] = mapped_column(String(IDENTIFIER_LEN))
     first_ref: Mapped[str] = mapped_column(String(REF_LEN))
     second_ref: Mapped[str] = mapped_column(String(REF_LEN))
+    a_first: Mapped[bool] = mapped_column(Boolean)  # whether ``a`` is ``first_ref``
     kind: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column(Float)
     above: Mapped[bool] = mapped_column(Boolean)

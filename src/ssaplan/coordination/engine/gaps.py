@@ -103,7 +103,7 @@ def unfunded_objectives(
     """Objectives that no program with money (> 0 dollars) serves while active in the
     window from ``as_of`` to ``months`` later. A program that ended before ``as_of`` or
     starts after the window does not count: it serves nothing now."""
-    horizon = _add_months(as_of, months)
+    horizon = add_months(as_of, months)
     served = {
         o for c in _funded(coverage) if c.active_between(as_of, horizon) for o in c.objectives
     }
@@ -213,7 +213,8 @@ def uncovered_cells(
     return tuple(out)
 
 
-def _add_months(d: date, months: int) -> date:
+def add_months(d: date, months: int) -> date:
+    """``d`` moved by ``months`` calendar months, the day clamped to the month's last."""
     month = d.month - 1 + months
     year = d.year + month // 12
     month = month % 12 + 1
@@ -246,7 +247,7 @@ def expiring_coverage(
     Programs that start after the window are listed as ``successors``: they do not
     close the gap that opens when the last current program ends. Objectives with no
     active program at all are :func:`unfunded_objectives`, not listed here."""
-    horizon = _add_months(as_of, months)
+    horizon = add_months(as_of, months)
     by_objective: dict[str, list[Coverage]] = {}
     later: dict[str, list[Coverage]] = {}
     for c in _funded(coverage):

@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("b", sa.String(length=250), nullable=False),
         sa.Column("first_ref", sa.String(length=260), nullable=False),
         sa.Column("second_ref", sa.String(length=260), nullable=False),
+        sa.Column("a_first", sa.Boolean(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("above", sa.Boolean(), nullable=False),
