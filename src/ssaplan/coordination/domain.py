@@ -2,7 +2,7 @@
 overlaps between agencies and with other donors, reviewers' marks; gaps; donors'
 division of labour and burden sharing; the regional view."""
 
-from ssaplan.core.spec import Action, Domain
+from ssaplan.core.spec import Action, Command, Domain
 
 DOMAIN = Domain(
     name="coordination",
@@ -11,6 +11,10 @@ DOMAIN = Domain(
     uses=("reference", "portfolio", "assessment"),
     models=("ssaplan.coordination.models",),
     api=("ssaplan.coordination.api:router",),
+    commands=(
+        Command(("deconflict",), "ssaplan.coordination.cli:deconflict"),
+        Command(("coordinate",), "ssaplan.coordination.cli:coordinate"),
+    ),
     actions=(
         Action(
             "coordination:review",
