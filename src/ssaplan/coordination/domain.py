@@ -2,7 +2,7 @@
 overlaps between agencies and with other donors, reviewers' marks; gaps; donors'
 division of labour and burden sharing; the regional view."""
 
-from ssaplan.core.spec import Action, Command, Domain
+from ssaplan.core.spec import Action, Command, Domain, Nav
 
 DOMAIN = Domain(
     name="coordination",
@@ -11,6 +11,9 @@ DOMAIN = Domain(
     uses=("reference", "portfolio", "assessment"),
     models=("ssaplan.coordination.models",),
     api=("ssaplan.coordination.api:router",),
+    views=("ssaplan.coordination.views:router",),
+    templates=True,
+    nav=(Nav("Coordination", "/coordination", 35),),
     commands=(
         Command(("deconflict",), "ssaplan.coordination.cli:deconflict"),
         Command(("coordinate",), "ssaplan.coordination.cli:coordinate"),
