@@ -173,6 +173,9 @@ class DonorActivityRows:
 def program_create(
     spec: tuple[str, str, str, str, str, str], start: date, years: int
 ) -> ProgramCreate:
+    """A planted program from ``(partner, agency, account, institution type, title,
+    description)``: implementing, $2,000,000 planned in each fiscal year it touches
+    (FY2025-FY2029 at most), part obligated and disbursed."""
     iso3, agency, account, inst, title, description = spec
     fy0 = start.year + (1 if start.month >= 10 else 0)
     return ProgramCreate(
@@ -215,6 +218,9 @@ def activity_rows(
     language: str = "en",
     regions: list[tuple[str, float | None]] | None = None,
 ) -> DonorActivityRows:
+    """An illustrative donor activity as IATI-shaped rows: ``countries`` are ``(iso2, iso3,
+    percentage)``, ``sectors`` ``(DAC code, percentage)``, ``payments`` disbursements
+    ``(day, dollars)`` in U.S. dollars."""
     ref, name = donor
     descriptions = (
         [{"type": "1", "lang": language, "text": f"{DONOR_LABEL} {description}"}]

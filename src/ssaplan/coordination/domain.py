@@ -32,4 +32,6 @@ DOMAIN = Domain(
             scoped=False,
         ),
     ),
+    demo="ssaplan.coordination.demo:load",
+    demo_order=30,
 )
