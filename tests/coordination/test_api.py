@@ -137,6 +137,9 @@ def test_analyses_answer_typed_json_and_refuse_bad_queries(api: Api, world: Worl
         "invalid",
     )
     _error(c.get("/api/coordination/partners/ZZZ", headers=viewer), 404, "not_found")
+    long_code = "/api/coordination/partners/" + "X" * 61
+    _error(c.get(long_code, headers=viewer), 422, "invalid")
+    _error(c.get("/api/overlaps", params={"partner": "X" * 61}, headers=viewer), 422, "invalid")
     _error(
         c.get("/api/coordination/regions", params={"region": "XX"}, headers=viewer),
         404,

@@ -127,6 +127,8 @@ def test_analysis_pages_render_with_names_charts_and_map(pages: tuple[Store, Wor
         "/coordination/burden?by=agency",
         "/coordination/regions?kind=continent",
         "/coordination/gaps?months=0",
+        "/coordination?partner=" + "X" * 61,
+        "/coordination/partners/" + "X" * 61,
     ):
         r = client.get(url)
         assert r.status_code == 422 and "text/html" in r.headers["content-type"], url

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from ssaplan.coordination.analysis_schemas import (
     BurdenSharing,
@@ -277,7 +277,7 @@ def regions(
 
 @router.get("/coordination/partners/{code}")
 def partner(
-    code: str,
+    code: Annotated[str, Path(max_length=60, description="ISO3, alpha-2, name or region code")],
     store: StoreDep,
     actor: Reader,
     basis: Basis = "disbursed",

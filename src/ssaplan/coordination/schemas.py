@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from ssaplan.core.schemas import StrictModel
 
 
 class DonorActivitySummary(BaseModel):
@@ -85,11 +87,7 @@ class FigureList(BaseModel):
 MarkValue = Literal["confirmed", "complementary", "dismissed"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MarkCreate(_Strict):
+class MarkCreate(StrictModel):
     """A reviewer's mark on a pair: ``a`` and ``b`` are the two ids (a program's id or a
     donor activity's IATI identifier), in either order."""
 
@@ -99,7 +97,7 @@ class MarkCreate(_Strict):
     note: Annotated[str, Field(max_length=4000)] = ""
 
 
-class MarkUpdate(_Strict):
+class MarkUpdate(StrictModel):
     """Change a mark or its note; ``version`` must be the stored version."""
 
     mark: MarkValue | None = None
@@ -194,7 +192,7 @@ class PairPage(BaseModel):
     offset: int
 
 
-class RunRequest(_Strict):
+class RunRequest(StrictModel):
     """Run overlap detection now: ``within_agency`` also compares programs of one agency;
     ``donor_pairs`` also compares donor activities with each other."""
 

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ssaplan.coordination.analysis_schemas import MatrixCell
@@ -60,12 +60,12 @@ def overlaps_page(
     request: Request,
     store: StoreDep,
     actor: WebReader,
-    show: str = "likely",
-    mark: str = "",
-    kind: str = "",
-    partner: str = "",
-    owner: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    show: Annotated[str, Query(max_length=10)] = "likely",
+    mark: Annotated[str, Query(max_length=20)] = "",
+    kind: Annotated[str, Query(max_length=20)] = "",
+    partner: Annotated[str, Query(max_length=60)] = "",
+    owner: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The overlap review queue: pairs of the latest run, reasons, reviewers' marks."""
     likely = {"likely": True, "near": False}.get(show)
@@ -252,8 +252,8 @@ def donors_page(
     request: Request,
     store: StoreDep,
     actor: WebReader,
-    basis: str = "disbursed",
-    vocabulary: str = "dac3",
+    basis: Annotated[str, Query(max_length=20)] = "disbursed",
+    vocabulary: Annotated[str, Query(max_length=10)] = "dac3",
 ) -> Response:
     """Donor x partner heat map (shares), fragmentation, comparative advantage, leads."""
     with store.session() as session:
@@ -310,11 +310,11 @@ def donors_page(
 @router.get("/coordination/partners/{code}", response_class=HTMLResponse)
 def partner_page(
     request: Request,
-    code: str,
+    code: Annotated[str, Path(max_length=60)],
     store: StoreDep,
     actor: WebReader,
-    basis: str = "disbursed",
-    vocabulary: str = "dac3",
+    basis: Annotated[str, Query(max_length=20)] = "disbursed",
+    vocabulary: Annotated[str, Query(max_length=10)] = "dac3",
 ) -> Response:
     """One partner: donors x sectors, lead donors, division of labour, our share, gaps."""
     with store.session() as session:
@@ -351,9 +351,9 @@ def burden_page(
     request: Request,
     store: StoreDep,
     actor: WebReader,
-    by: str = "region",
-    kind: str = "bureau",
-    basis: str = "disbursed",
+    by: Annotated[str, Query(max_length=20)] = "region",
+    kind: Annotated[str, Query(max_length=20)] = "bureau",
+    basis: Annotated[str, Query(max_length=20)] = "disbursed",
 ) -> Response:
     """Our share against other donors' by partner, region or sector, over time."""
     with store.session() as session:
@@ -424,8 +424,8 @@ def regions_page(
     request: Request,
     store: StoreDep,
     actor: WebReader,
-    kind: str = "bureau",
-    region: str = "",
+    kind: Annotated[str, Query(max_length=20)] = "bureau",
+    region: Annotated[str, Query(max_length=60)] = "",
 ) -> Response:
     """Roll-ups by bureau, command or organization; a region's map, cross-border
     programs and partners linked by shared programs."""
