@@ -49,9 +49,25 @@ COVERAGE = [
 
 
 def test_unfunded_objectives() -> None:
-    gaps = unfunded_objectives(OBJECTIVES, COVERAGE)
+    gaps = unfunded_objectives(OBJECTIVES, COVERAGE, as_of=date(2025, 12, 31))
     assert [g.subject for g in gaps] == ["O4"]
     assert gaps[0].as_dict()["kind"] == "unfunded_objective"
+
+
+def test_only_programs_active_in_the_window_serve_an_objective() -> None:
+    # O1's programs end in March and June 2026: they serve it in 2025, not in 2027
+    assert "O1" not in {
+        g.subject for g in unfunded_objectives(OBJECTIVES, COVERAGE, as_of=date(2025, 12, 31))
+    }
+    later = unfunded_objectives(OBJECTIVES, COVERAGE, as_of=date(2027, 1, 1), months=12)
+    assert {g.subject for g in later} == {"O1", "O4"}
+    assert later[0].figures["horizon"] == "2028-01-01"
+    # a program starting after the window does not serve it either
+    future = [Coverage("F", objectives=("X",), start=date(2030, 1, 1), usd=5)]
+    assert [
+        g.subject for g in unfunded_objectives([Objective("X")], future, as_of=date(2026, 1, 1))
+    ] == ["X"]
+    assert unfunded_objectives([Objective("X")], future, as_of=date(2029, 6, 1)) == ()
 
 
 def test_expiring_coverage_within_n_months() -> None:
@@ -59,6 +75,13 @@ def test_expiring_coverage_within_n_months() -> None:
     assert [g.subject for g in gaps] == ["O1"]
     assert gaps[0].figures["programs"] == ["P1", "P2"]
     assert gaps[0].figures["last_end"] == "2026-06-30"
+    assert gaps[0].figures["successors"] == [] and gaps[0].figures["partner"] == "SOM"
+    # a successor that starts after the window does not close the gap; it is named
+    successor = Coverage("P9", objectives=("O1",), start=date(2026, 10, 1), usd=1)
+    gaps = expiring_coverage(OBJECTIVES, [*COVERAGE, successor], as_of=date(2025, 12, 31), months=6)
+    assert [g.subject for g in gaps] == ["O1"]
+    assert gaps[0].figures["successors"] == ["P9"]
+    assert gaps[0].figures["next_start"] == "2026-10-01"
     # O3's program has no end date: continuing, so never expiring
     assert expiring_coverage(OBJECTIVES, COVERAGE, as_of=date(2025, 12, 31), months=3) == ()
     # month arithmetic clamps to the month's last day

@@ -400,3 +400,16 @@ def test_fast_search_recall_against_brute_force() -> None:
     assert found <= truth  # the fast search invents nothing
     planted = {pair_key(a, b) for a, b in world.planted}
     assert len(planted & found) / len(planted) >= 0.9
+
+
+def test_progress_is_reported_by_stage(background: tuple[Activity, ...]) -> None:
+    seen: list[tuple[str, int, int]] = []
+    run(
+        [act("P-1"), act("D-1", source="donor", agency_or_donor="GB-1")],
+        background,
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
+    stages = [s for s, _, _ in seen]
+    assert stages[0] == "texts" and stages[-1] == "reasons"
+    blocks = [(d, t) for s, d, t in seen if s == "partner blocks"]
+    assert blocks and blocks[-1][0] == blocks[-1][1] > 0

@@ -1,4 +1,5 @@
-"""Other donors' activities as they publish them in IATI, and published U.S. aggregates.
+"""Other donors' activities as they publish them in IATI, published U.S. aggregates, and
+the overlap review: stored runs of overlap detection, their pairs, and reviewers' marks.
 
 Donor activities are stored as published: codes stay as the publisher wrote them
 (normalized from IATI 1.x names to 2.x codes where the standard defines a mapping),
@@ -17,9 +18,11 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -27,9 +30,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ssaplan.core.store import Base, UTCDateTime
+from ssaplan.core.store import Base, UTCDateTime, utcnow
 
 IDENTIFIER_LEN = 250
+# A stable reference to one side of a pair: "program:<surrogate id>" (follows renames) or
+# "donor:<IATI identifier>".
+REF_LEN = IDENTIFIER_LEN + 10
+MARK_VALUES = ("confirmed", "complementary", "dismissed")
 
 
 def _activity_fk() -> Any:
@@ -202,3 +209,95 @@ class USAssistanceFigure(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     source_file: Mapped[str] = mapped_column(String(300))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class OverlapMark(Base):
+    """A reviewer's judgment on two efforts that overlap detection put side by side:
+    ``confirmed`` (they duplicate each other), ``complementary`` (same partner and field,
+    but different, coordinated work) or ``dismissed`` (not an overlap), with a note, by
+    whom and when. Marks outlive runs: every later run reports the pair with its mark
+    and never calls a dismissed pair likely.
+
+    The two sides are kept by stable reference (``program:<id>``, which follows a
+    program's renames, or ``donor:<IATI identifier>``) in sorted order, so a pair has at
+    most one mark; ``first_code`` and ``second_code`` are the ids people saw when they
+    marked it. ``version`` grows with every change (a stale update is refused).
+    """
+
+    __tablename__ = "overlap_marks"
+    __table_args__ = (
+        UniqueConstraint("first_ref", "second_ref", name="uq_overlap_marks_pair"),
+        CheckConstraint("mark IN ('" + "','".join(MARK_VALUES) + "')", name="mark_known"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_ref: Mapped[str] = mapped_column(String(REF_LEN))
+    second_ref: Mapped[str] = mapped_column(String(REF_LEN))
+    first_code: Mapped[str] = mapped_column(String(IDENTIFIER_LEN))
+    second_code: Mapped[str] = mapped_column(String(IDENTIFIER_LEN))
+    mark: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    marked_by: Mapped[str] = mapped_column(String(64))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class OverlapRun(Base):
+    """One run of overlap detection over the stored world (every program of the
+    portfolio and every stored donor activity): when, by whom, with which settings,
+    what it read (``inputs``: counts and latest change times, to tell when it is
+    stale), what it skipped and why, and what it found. The pairs of the latest run
+    are kept (:class:`OverlapPair`) so the review queue reads them instead of
+    recomputing; older runs keep their figures only (``pairs_kept`` false)."""
+
+    __tablename__ = "overlap_runs"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON)
+    skipped: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    orphan_marks: Mapped[list[list[str]]] = mapped_column(JSON)
+    activities: Mapped[int] = mapped_column(Integer, default=0)
+    pairs: Mapped[int] = mapped_column(Integer, default=0)
+    likely: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    pairs_kept: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OverlapPair(Base):
+    """A pair of efforts a run found alike enough to review: the two ids as the run
+    saw them (program codes or IATI identifiers, ``a`` a program when one is), their
+    stable references (``first_ref``/``second_ref`` sorted, to meet their mark), the
+    score, whether it reached the run's ``likely`` threshold (``above``; a reviewer's
+    dismissal overrides it when read), the reasons and components, and the titles and
+    owners people read. ``seq`` orders a run's pairs best first."""
+
+    __tablename__ = "overlap_pairs"
+    __table_args__ = (Index("ix_overlap_pairs_refs", "first_ref", "second_ref"),)
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("overlap_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    a: Mapped[str] = mapped_column(String(IDENTIFIER_LEN))
+    b: Mapped[str] = mapped_column(String(IDENTIFIER_LEN))
+    first_ref: Mapped[str] = mapped_column(String(REF_LEN))
+    second_ref: Mapped[str] = mapped_column(String(REF_LEN))
+    a_first: Mapped[bool] = mapped_column(Boolean)  # whether ``a`` is ``first_ref``
+    kind: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    above: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    components: Mapped[dict[str, Any]] = mapped_column(JSON)
+    flags: Mapped[list[str]] = mapped_column(JSON)
+    a_title: Mapped[str] = mapped_column(String(500), default="")
+    b_title: Mapped[str] = mapped_column(String(500), default="")
+    a_owner: Mapped[str] = mapped_column(String(200), default="")
+    b_owner: Mapped[str] = mapped_column(String(200), default="")
+    # " KEN SOM " (space-delimited, padded): the partners of either side, for filtering
+    partners: Mapped[str] = mapped_column(Text, default="")

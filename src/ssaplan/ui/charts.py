@@ -138,3 +138,88 @@ def columns(
     out.append("</svg>")
     # Every dynamic piece above went through html.escape; the rest is our own markup.
     return Markup("".join(out))  # noqa: S704
+
+
+# Sequential blues, light (low) to dark (high), as the maps use; readable in greyscale.
+HEAT = ("#eef4fa", "#cfe0f0", "#a9c8e4", "#6fa3cf", "#3575b1", "#0b4a86")
+HEAT_EMPTY = "#f6f6f6"
+
+
+def heatmap(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    *,
+    title: str,
+    labels: Sequence[Sequence[str]] | None = None,
+    tooltips: Sequence[Sequence[str]] | None = None,
+    row_links: Sequence[str | None] | None = None,
+    column_links: Sequence[str | None] | None = None,
+    domain: tuple[float, float] | None = None,
+    cell: int = 46,
+    row_label_width: int = 200,
+) -> Markup:
+    """A rows x columns grid of cells shaded by value (None or 0: empty, pale grey).
+
+    Every cell carries its ``labels`` text (readable without colour) and a ``<title>``
+    tooltip; column names are written at an angle above the grid. ``domain`` is the
+    value range the shades span (default: 0 to the largest value).
+    """
+    top = max((v for r in values for v in r if v is not None), default=0.0)
+    low, high = domain if domain is not None else (0.0, top or 1.0)
+    head = 120
+    width = row_label_width + cell * max(len(columns), 1) + 8
+    height = head + cell * max(len(rows), 1) // 2 + 8
+    row_h = cell // 2
+    out = [
+        f'<svg class="chart heatmap" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
+    for j, name in enumerate(columns):
+        x = row_label_width + j * cell + cell / 2
+        short = name if len(name) <= 24 else name[:23] + "…"
+        text = (
+            f'<text class="label col" x="{x:.1f}" y="{head - 6}" '
+            f'transform="rotate(-40 {x:.1f} {head - 6})">{escape(short)}'
+            f"<title>{escape(name)}</title></text>"
+        )
+        link = column_links[j] if column_links is not None and j < len(column_links) else None
+        out.append(f'<a href="{escape(link)}">{text}</a>' if link else text)
+    for i, name in enumerate(rows):
+        y = head + i * row_h
+        short = name if len(name) <= 30 else name[:29] + "…"
+        text = (
+            f'<text class="label row" x="{row_label_width - 6}" y="{y + row_h / 2 + 4:.1f}" '
+            f'text-anchor="end">{escape(short)}<title>{escape(name)}</title></text>'
+        )
+        link = row_links[i] if row_links is not None and i < len(row_links) else None
+        out.append(f'<a href="{escape(link)}">{text}</a>' if link else text)
+        for j in range(len(columns)):
+            value = values[i][j] if j < len(values[i]) else None
+            x = row_label_width + j * cell
+            empty = value is None or value == 0
+            if empty:
+                fill = HEAT_EMPTY
+            else:
+                span = (high - low) or 1.0
+                position = (float(value) - low) / span  # type: ignore[arg-type]
+                level = min(len(HEAT) - 1, max(0, int(position * len(HEAT))))
+                fill = HEAT[level]
+            tip = tooltips[i][j] if tooltips is not None else f"{name} / {columns[j]}: {value}"
+            label = labels[i][j] if labels is not None and not empty else ""
+            ink = ' style="fill:#fff"' if not empty and fill in HEAT[3:] else ""
+            out.append(
+                f'<g class="cell{" empty" if empty else ""}"><rect x="{x + 1}" y="{y + 1}" '
+                f'width="{cell - 2}" height="{row_h - 2}" fill="{fill}"/>'
+                f'<text class="value" x="{x + cell / 2:.1f}" y="{y + row_h / 2 + 4:.1f}" '
+                f'text-anchor="middle"{ink}>'
+                f"{escape(label)}</text><title>{escape(tip)}</title></g>"
+            )
+    if not rows or not columns:
+        out.append(
+            f'<text class="empty" x="{width / 2}" y="{head + 14}" '
+            'text-anchor="middle">no data</text>'
+        )
+    out.append("</svg>")
+    # Every dynamic piece above went through html.escape; the rest is our own markup.
+    return Markup("".join(out))  # noqa: S704

@@ -9,6 +9,10 @@ assessments and donor activities. Definitions (docs/coordination.md, "Gaps"):
 3. **uncovered cells**: institution type × purpose combinations in a partner that no
    program and no donor activity covers;
 4. **expiring coverage**: objectives whose every funded program ends within N months.
+
+A program serves an objective only while it runs: objectives and expiring coverage look
+at the programs active at some point of the window ``[as_of, as_of + months]`` (a
+program that has ended, or starts after the window, serves nothing in it).
 """
 
 from __future__ import annotations
@@ -47,6 +51,14 @@ class Coverage:
     purpose: str | None = None
     end: date | None = None
     usd: int | float = 0
+    start: date | None = None
+
+    def active_between(self, first: date, last: date) -> bool:
+        """Whether the effort runs at some point from ``first`` to ``last`` (inclusive);
+        a missing start or end is taken as open."""
+        return (self.start is None or self.start <= last) and (
+            self.end is None or self.end >= first
+        )
 
 
 @dataclass(frozen=True)
@@ -82,16 +94,26 @@ def _funded(coverage: Iterable[Coverage]) -> list[Coverage]:
 
 
 def unfunded_objectives(
-    objectives: Iterable[Objective], coverage: Iterable[Coverage]
+    objectives: Iterable[Objective],
+    coverage: Iterable[Coverage],
+    *,
+    as_of: date,
+    months: int = 12,
 ) -> tuple[Gap, ...]:
-    """Objectives that no program with money (> 0 dollars) serves."""
-    served = {o for c in _funded(coverage) for o in c.objectives}
+    """Objectives that no program with money (> 0 dollars) serves while active in the
+    window from ``as_of`` to ``months`` later. A program that ended before ``as_of`` or
+    starts after the window does not count: it serves nothing now."""
+    horizon = add_months(as_of, months)
+    served = {
+        o for c in _funded(coverage) if c.active_between(as_of, horizon) for o in c.objectives
+    }
     return tuple(
         Gap(
             "unfunded_objective",
             o.id,
-            f"no funded program serves objective {o.name or o.id}",
-            {"partner": o.partner},
+            f"no funded program serves {o.name or o.id} between {as_of.isoformat()} "
+            f"and {horizon.isoformat()}",
+            {"partner": o.partner, "as_of": as_of.isoformat(), "horizon": horizon.isoformat()},
         )
         for o in objectives
         if o.id not in served
@@ -191,7 +213,8 @@ def uncovered_cells(
     return tuple(out)
 
 
-def _add_months(d: date, months: int) -> date:
+def add_months(d: date, months: int) -> date:
+    """``d`` moved by ``months`` calendar months, the day clamped to the month's last."""
     month = d.month - 1 + months
     year = d.year + month // 12
     month = month % 12 + 1
@@ -219,30 +242,45 @@ def expiring_coverage(
     as_of: date,
     months: int = 12,
 ) -> tuple[Gap, ...]:
-    """Objectives served by funded programs that all end within ``months`` of ``as_of``
-    (a program with no end date is taken as continuing). Objectives with no program at
-    all are :func:`unfunded_objectives`, not listed here."""
-    horizon = _add_months(as_of, months)
+    """Objectives whose funded programs active in the window (``as_of`` to ``months``
+    later) all end within it (a program with no end date is taken as continuing).
+    Programs that start after the window are listed as ``successors``: they do not
+    close the gap that opens when the last current program ends. Objectives with no
+    active program at all are :func:`unfunded_objectives`, not listed here."""
+    horizon = add_months(as_of, months)
     by_objective: dict[str, list[Coverage]] = {}
+    later: dict[str, list[Coverage]] = {}
     for c in _funded(coverage):
-        if c.end is not None and c.end < as_of:
+        if c.active_between(as_of, horizon):
+            target = by_objective
+        elif c.start is not None and c.start > horizon:
+            target = later
+        else:
             continue  # already ended: it covers nothing any more
         for objective_id in c.objectives:
-            by_objective.setdefault(objective_id, []).append(c)
+            target.setdefault(objective_id, []).append(c)
     out = []
     for o in objectives:
         serving = by_objective.get(o.id, [])
         if serving and all(c.end is not None and c.end <= horizon for c in serving):
             last = max(c.end for c in serving if c.end is not None)
+            successors = sorted(later.get(o.id, []), key=lambda c: (c.start or horizon, c.id))
             out.append(
                 Gap(
                     "expiring_coverage",
                     o.id,
                     f"every program serving {o.name or o.id} ends by {last.isoformat()}",
                     {
+                        "partner": o.partner,
                         "programs": sorted(c.id for c in serving),
                         "last_end": last.isoformat(),
                         "horizon": horizon.isoformat(),
+                        "successors": [c.id for c in successors],
+                        "next_start": (
+                            successors[0].start.isoformat()
+                            if successors and successors[0].start
+                            else None
+                        ),
                     },
                 )
             )

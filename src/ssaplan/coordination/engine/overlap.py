@@ -24,7 +24,12 @@ from ssaplan.coordination.engine.records import (
     pair_key,
 )
 from ssaplan.coordination.engine.scoring import Prepared, Scored, score_pairs
-from ssaplan.coordination.engine.search import SearchStats, blocked_search, brute_force
+from ssaplan.coordination.engine.search import (
+    Progress,
+    SearchStats,
+    blocked_search,
+    brute_force,
+)
 from ssaplan.core.errors import Detail, Invalid
 
 KINDS = ("program-program", "program-donor", "donor-donor")
@@ -159,6 +164,7 @@ def find_overlaps(
     vectorizer: textmod.TextVectorizer | None = None,
     country_names: Mapping[str, str] | None = None,
     method: str = "blocked",
+    progress: Progress | None = None,
 ) -> OverlapResult:
     """Pairs of activities that likely duplicate each other.
 
@@ -182,6 +188,9 @@ def find_overlaps(
         For the reasons ("same partner: Somalia"); codes are shown without it.
     method : "blocked" (default) or "brute"
         ``brute`` compares every pair (the reference for recall; small inputs only).
+    progress : callable (stage, done, total), optional
+        Told what a long run is doing: ``"texts"`` (0 of n, before the vectors are
+        built), ``"partner blocks"`` (block after block), ``"reasons"`` (pairs explained).
     """
     cfg = config or OverlapConfig.load()
     wanted = _marks(marks)
@@ -190,11 +199,15 @@ def find_overlaps(
     stats: dict[str, Any] = {"activities": len(kept), "skipped": len(skipped)}
     if len(kept) < 2:
         return OverlapResult((), tuple(skipped), tuple(sorted(wanted)), stats)
+    if progress is not None:
+        progress("texts", 0, len(kept))
     prep = Prepared(
         kept, regions_of=regions_of or {}, vectorizer=vectorizer or textmod.TfidfVectorizer()
     )
+    if progress is not None:
+        progress("texts", len(kept), len(kept))
     if method == "blocked":
-        scored, search_stats = blocked_search(prep, cfg)
+        scored, search_stats = blocked_search(prep, cfg, progress)
     elif method == "brute":
         reference = brute_force(prep, cfg)
         scored, search_stats = reference.scored, SearchStats()
@@ -236,9 +249,13 @@ def find_overlaps(
             "source",
         )
     }
+    if progress is not None:
+        progress("reasons", 0, len(scored))
     pairs = [
         _explain(prep, cfg, columns, per_activity, k, wanted, names) for k in range(len(scored))
     ]
+    if progress is not None:
+        progress("reasons", len(scored), len(scored))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     stats["pairs"] = len(pairs)
     stats["likely"] = sum(p.likely for p in pairs)

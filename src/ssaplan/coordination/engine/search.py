@@ -22,6 +22,7 @@ measure recall against.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,9 @@ from scipy import sparse
 
 from ssaplan.coordination.engine.records import OverlapConfig
 from ssaplan.coordination.engine.scoring import Prepared, Scored, score_pairs
+
+# ``progress(stage, done, total)``: told where a long search is (the CLI draws it on stderr).
+Progress = Callable[[str, int, int], None]
 
 # Pair cells computed per chunk of a product: bounds the memory of one chunk (a few
 # tens of MB for the product and the scoring arrays).
@@ -144,13 +148,18 @@ class _Scorer:
         return Scored.concat(self.parts)
 
 
-def blocked_search(p: Prepared, cfg: OverlapConfig) -> tuple[Scored, SearchStats]:
+def blocked_search(
+    p: Prepared, cfg: OverlapConfig, progress: Progress | None = None
+) -> tuple[Scored, SearchStats]:
     """Candidate pairs within partner blocks, scored, capped per activity."""
     stats = SearchStats()
     keys = partner_keys(p)
     threshold = p.cosine_for_component(cfg.candidate_text)
     scorer = _Scorer(p, cfg, stats, cap=cfg.max_pairs_per_record)
-    for key in range(keys.shape[1]):
+    n_keys = keys.shape[1]
+    for key in range(n_keys):
+        if progress is not None:
+            progress("partner blocks", key, n_keys)
         idx = keys.indices[keys.indptr[key] : keys.indptr[key + 1]].astype(np.int64)
         if len(idx) < 2:
             continue
@@ -170,6 +179,8 @@ def blocked_search(p: Prepared, cfg: OverlapConfig) -> tuple[Scored, SearchStats
             stats.seconds_product += time.perf_counter() - started
             scorer.add(ia, ib, cos[upper].astype(np.float32))
         _cross_language(p, idx, Xb, threshold, scorer)
+    if progress is not None:
+        progress("partner blocks", n_keys, n_keys)
     scored = scorer.result()
     stats.kept = len(scored)
     return scored, stats
