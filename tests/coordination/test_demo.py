@@ -3,7 +3,10 @@ activities with the bad input the engine handles, one stored run and two reviews
 
 from __future__ import annotations
 
+from datetime import date
+
 from ssaplan.coordination.donor_analysis import DonorAnalysis
+from ssaplan.coordination.gap_analysis import GapAnalysis
 from ssaplan.coordination.overlaps import OverlapService
 from ssaplan.coordination.service import CoordinationService
 from ssaplan.core.permissions import Actor
@@ -30,5 +33,12 @@ def test_the_demo_has_a_reviewed_run_and_donors_to_compare(sqlite_demo: Store) -
         assert any(p.b == "DEMO-GB-DUP-0001" for p in somalia)
         assert CoordinationService(session, VIEWER).counts()["activities"] == 55
         overview = DonorAnalysis(session, VIEWER).overview()
+        gaps = GapAnalysis(session, VIEWER).report(as_of=date(2026, 1, 1))
     assert len(overview.donors) == 11 and overview.donors[0].donor == "US"
     assert all(d.name.endswith("(illustrative)") for d in overview.donors[1:])
+    # neglected partners: top third of priority and propensity, bottom third of money
+    assert gaps.assessment is not None and gaps.neglected_partners
+    for g in gaps.neglected_partners:
+        ranks = {k: float(str(g.figures[k])) for k in ("priority_rank", "propensity_rank")}
+        assert min(ranks.values()) >= 2 / 3 and g.subject_name in g.reason
+        assert float(str(g.figures["funding_rank"])) <= 1 / 3
