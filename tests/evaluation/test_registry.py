@@ -240,3 +240,32 @@ def test_add_estimate_appends_and_versions(store: Store) -> None:
         e = EvaluationService(s, OPERATOR).add_estimate("EV-00001", extra)
     assert e.version == 2 and [x.outcome for x in e.estimates][-1] == "Trust in police"
     assert e.estimates[-1].analysis == {"method": "synth", "gaps": []}
+
+
+def test_deleting_a_program_keeps_its_evaluations_and_their_evidence(store: Store) -> None:
+    from ssaplan.evaluation.evidence import evidence_table
+
+    with store.transaction() as s:
+        PortfolioService(s, OPERATOR).create(
+            ProgramCreate(
+                id="P-2",
+                title="Police training",
+                agency="State/INL",
+                countries=["KEN"],
+                institution_type="police",
+                purpose="build_capacity",
+                start="2024-01-01",
+                end="2025-12-31",
+                status="completed",
+            )
+        )
+        data = completed(program="P-2", objective=None, agency=None)
+        data.pop("institution_type")
+        data.pop("purpose")
+        EvaluationService(s, OPERATOR).create(EvaluationCreate(**data))
+    with store.transaction() as s:
+        PortfolioService(s, OPERATOR).delete("P-2")
+    with store.session() as s:
+        e = EvaluationService(s, OPERATOR).get("EV-00001")
+        assert e.program is None and e.institution_type == "police"
+        assert [k.pooled.k for k in evidence_table(s).kinds] == [1]

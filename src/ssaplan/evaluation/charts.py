@@ -156,7 +156,7 @@ def synth_paths(
         )
     for g in gaps:
         tip = (
-            f"{_num(float(g['time']))}: {treated} {_num(float(g['treated']))}, synthetic "
+            f"{float(g['time']):g}: {treated} {_num(float(g['treated']))}, synthetic "
             f"{_num(float(g['synthetic']))}, gap {_num(float(g['gap']))}"
         )
         out.append(
@@ -165,9 +165,10 @@ def synth_paths(
             f"<title>{escape(tip)}</title></circle>"
         )
     for t in (min(times), start, max(times)):
+        label = f"{t:g}"  # periods are years or counters: never with a thousands comma
         out.append(
             f'<text class="axis" x="{x(t):.1f}" y="{height - pad_b + 14}" '
-            f'text-anchor="middle">{_num(t)}</text>'
+            f'text-anchor="middle">{label}</text>'
         )
     out.append(
         f'<rect x="{pad_l + 4}" y="6" width="12" height="3" fill="#b2182b"/>'
@@ -182,14 +183,14 @@ def forest(
     rows: Sequence[tuple[str, float, float, float, bool]],
     *,
     title: str,
-    width: int = 640,
+    width: int = 780,
     row_h: int = 22,
 ) -> Markup:
     """A forest plot: ``(label, estimate, low, high, pooled)`` per row, a line at zero.
 
     Pooled rows are drawn as diamonds, single estimates as squares.
     """
-    label_w, pad_r, pad_t = 230, 16, 8
+    label_w, pad_r, pad_t = 360, 24, 8
     height = pad_t * 2 + row_h * max(len(rows), 1) + 18
     out = _open("forest", width, height, title)
     if not rows:
@@ -205,7 +206,7 @@ def forest(
     )
     for i, (label, est, low, high, pooled) in enumerate(rows):
         cy = pad_t + i * row_h + row_h / 2
-        short = label if len(label) <= 34 else label[:33] + "…"
+        short = label if len(label) <= 48 else label[:47] + "…"
         tip = f"{label}: {est:.3f} [{low:.3f}, {high:.3f}]"
         bold = ' font-weight="700"' if pooled else ""
         out.append(
