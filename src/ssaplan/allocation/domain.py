@@ -1,10 +1,26 @@
 """Allocation's declaration: the optimizer that spends limited money where it does most good."""
 
-from ssaplan.core.spec import Command, Domain
+from ssaplan.core.spec import Action, Command, Domain
 
 DOMAIN = Domain(
     name="allocation",
     package="ssaplan.allocation",
     title="Allocation",
+    uses=("reference", "portfolio", "assessment"),
+    models=("ssaplan.allocation.models",),
     commands=(Command(("allocate",), "ssaplan.allocation.cli:allocate"),),
+    actions=(
+        Action(
+            "allocation:write",
+            ("planner", "admin"),
+            "create, edit and delete allocation scenarios",
+            scoped=False,
+        ),
+        Action(
+            "allocation:run",
+            ("analyst", "planner", "admin"),
+            "solve allocation scenarios and keep their results",
+            scoped=False,
+        ),
+    ),
 )
