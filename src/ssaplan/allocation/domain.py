@@ -8,6 +8,7 @@ DOMAIN = Domain(
     title="Allocation",
     uses=("reference", "portfolio", "assessment"),
     models=("ssaplan.allocation.models",),
+    api=("ssaplan.allocation.api:router",),
     commands=(Command(("allocate",), "ssaplan.allocation.cli:allocate"),),
     actions=(
         Action(
