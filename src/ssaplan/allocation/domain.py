@@ -1,6 +1,6 @@
 """Allocation's declaration: the optimizer that spends limited money where it does most good."""
 
-from ssaplan.core.spec import Action, Command, Domain
+from ssaplan.core.spec import Action, Command, Domain, Nav
 
 DOMAIN = Domain(
     name="allocation",
@@ -9,6 +9,9 @@ DOMAIN = Domain(
     uses=("reference", "portfolio", "assessment"),
     models=("ssaplan.allocation.models",),
     api=("ssaplan.allocation.api:router",),
+    views=("ssaplan.allocation.views:router",),
+    templates=True,
+    nav=(Nav("Allocation", "/allocation", 40),),
     commands=(Command(("allocate",), "ssaplan.allocation.cli:allocate"),),
     actions=(
         Action(
