@@ -27,4 +27,6 @@ DOMAIN = Domain(
             scoped=False,
         ),
     ),
+    demo="ssaplan.allocation.demo:load",
+    demo_order=40,
 )
