@@ -6,7 +6,7 @@ once would only slow each other). The worker writes its progress to the job row,
 any app server answers ``GET /api/allocation/jobs/{id}``; the result is saved with
 the actor who asked, as one more transaction. A job that fails keeps its error in
 the envelope's shape. A process that stops mid-solve leaves its job ``running``:
-:func:`recover` marks such jobs failed when the app starts.
+:func:`recover` marks such jobs failed (for a start-up hook; the house has none yet).
 """
 
 from __future__ import annotations

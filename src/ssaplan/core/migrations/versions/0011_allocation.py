@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0011_allocation"
 down_revision: str | Sequence[str] | None = "0005_house"
 branch_labels: str | Sequence[str] | None = None
