@@ -8,7 +8,7 @@ write is one transaction with an audit record; a scenario is validated as a whol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -228,10 +228,10 @@ class AllocationService:
         self,
         scenario_id: int,
         *,
-        budget: list[dict[str, Any]] = (),  # type: ignore[assignment]
-        restrictions: list[dict[str, Any]] = (),  # type: ignore[assignment]
-        capacity: list[dict[str, Any]] = (),  # type: ignore[assignment]
-        draws: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        budget: Sequence[Mapping[str, Any]] = (),
+        restrictions: Sequence[Mapping[str, Any]] = (),
+        capacity: Sequence[Mapping[str, Any]] = (),
+        draws: Sequence[Mapping[str, Any]] = (),
         name: str | None = None,
     ) -> dict[str, Any]:
         """A new scenario: the base with budget changes, restrictions, crisis draws and

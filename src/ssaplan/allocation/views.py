@@ -122,6 +122,14 @@ async def new_submit(request: Request, store: StoreDep, actor: WebWriter) -> Res
     return RedirectResponse(f"/allocation/scenarios/{out['id']}", status_code=303)
 
 
+def _rows(form: Any, key: str, limit: int = 1000) -> int:
+    """How many rows a form says it has (a hidden field), bounded; 0 if it is not a number."""
+    try:
+        return max(0, min(int(str(form.get(key) or "0")), limit))
+    except ValueError:
+        return 0
+
+
 def _definition_from_form(form: Any) -> dict[str, Any]:
     problems: list[Detail] = []
     try:
@@ -129,13 +137,13 @@ def _definition_from_form(form: Any) -> dict[str, Any]:
     except BadRequest as exc:
         raise Invalid("invalid scenario", [Detail(("fiscal_years",), str(exc))]) from None
     accounts: dict[str, dict[str, int]] = {}
-    for i in range(int(str(form.get("account_rows") or "0") or 0)):
+    for i in range(_rows(form, "account_rows")):
         code = str(form.get(f"account_{i}") or "").strip()
         amount = _int(str(form.get(f"budget_{i}") or ""), ("accounts", i), problems)
         if code and amount is not None:
             accounts[code] = {str(y): amount for y in years}
     candidates = []
-    for i in range(int(str(form.get("candidate_rows") or "0") or 0)):
+    for i in range(_rows(form, "candidate_rows")):
         cid = str(form.get(f"cand_id_{i}") or "").strip()
         if not cid:
             continue
@@ -237,7 +245,7 @@ async def edit_submit(
                 if got is not None:
                     table[fy] = got
         floors = []
-        for i in range(int(str(form.get("floor_rows") or "0") or 0)):
+        for i in range(_rows(form, "floor_rows", 100)):
             region = str(form.get(f"floor_region_{i}") or "").strip()
             share = str(form.get(f"floor_share_{i}") or "").strip()
             if not region:
@@ -439,6 +447,10 @@ def compare_page(
         service = AllocationService(session, actor)
         diff = service.compare(before, after)
         r0, r1 = service.get_result(before), service.get_result(after)
+    changed = set(diff["changes"])
+    # moves the scenario change explains directly first, then the knock-on effects
+    diff["moves"].sort(key=lambda m: (not changed & set(m["reasons"]), m["id"]))
+    unproven = [r for r in (r0, r1) if r["status"] != "optimal"]
     cands = {c["id"]: c for c in r1["definition"].get("candidates", [])}
     cands.update(
         {c["id"]: c for c in r0["definition"].get("candidates", []) if c["id"] not in cands}
@@ -446,5 +458,5 @@ def compare_page(
     return render(
         request,
         "allocation/compare.html",
-        _ctx(actor, "compare", diff=diff, r0=r0, r1=r1, cands=cands),
+        _ctx(actor, "compare", diff=diff, r0=r0, r1=r1, cands=cands, unproven=unproven),
     )
