@@ -157,3 +157,29 @@ def test_a_viewer_sees_no_forms_and_cannot_post(sqlite_demo: Store) -> None:
     sid = scenarios(sqlite_demo)[0]["id"]
     r = c.post(f"/allocation/scenarios/{sid}/solve", data={"csrf": csrf(page.text)})
     assert r.status_code == 403
+
+
+def test_build_from_the_portfolio_by_form_and_api(client: TestClient, sqlite_demo: Store) -> None:
+    from tests.apibase import Api
+
+    page = client.get("/allocation")
+    r = client.post(
+        "/allocation/from-portfolio",
+        data={"csrf": csrf(page.text), "fiscal_years": "2028-2029", "marks_percent": "90"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    built = client.get(r.headers["location"])
+    assert "Portfolio FY2028-2029" in built.text and "90% of planned budget lines" in built.text
+    api = Api(sqlite_demo)
+    headers = api.login("api-planner", "planner")
+    r = api.client.post(
+        "/api/allocation/scenarios/from-portfolio",
+        json={"fiscal_years": "2027-2029", "name": "From the API"},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["source"] == "portfolio" and body["candidates"] > 500
+    assert body["definition"]["name"] == "From the API"
+    assert len(scenarios(sqlite_demo)) == 4
