@@ -1,8 +1,10 @@
-"""``ssaplan allocate``: run a scenario file through the optimizer (a thin wrapper).
+"""``ssaplan allocate``: run a scenario through the optimizer (a thin wrapper).
 
-Reference data (known account and country codes, regions by scheme) comes from the
-shipped reference files, not the database; the scenario never touches ``--db``.
-Building scenarios from the stored portfolio (``--from-portfolio``) comes later.
+A scenario comes from a file (``--scenario FILE.json``; reference data -- known
+account and country codes, regions by scheme -- comes from the shipped reference
+files and the file never touches ``--db``) or is built from the stored world
+(``--from-portfolio --fiscal-years 2027-2031``, reading ``--db``). ``--save`` keeps
+the scenario and its result in the database (audited).
 """
 
 from __future__ import annotations
@@ -14,53 +16,58 @@ from typing import Annotated, Any
 
 import typer
 
+from ssaplan.allocation.refdata import reference_inputs
 from ssaplan.clikit import DbOpt, JsonOpt, emit, info, progress, state
 from ssaplan.core.errors import BadRequest
 
-
-def reference_inputs() -> dict[str, Any]:
-    """Known codes and a region mapping from the reference catalog."""
-    from ssaplan.reference.catalog import get_catalog
-
-    catalog = get_catalog()
-    countries = catalog.countries
-    un_codes = {
-        r.name: r.code for r in catalog.regions.values() if r.kind in ("un_region", "un_subregion")
-    }
-
-    def regions(scheme: str, country: str) -> str | tuple[str, ...] | None:
-        c = countries.get(country)
-        if c is None:
-            return None
-        if scheme == "bureau":
-            return c.bureau
-        if scheme == "combatant_command":
-            return c.combatant_command
-        if scheme in ("un_region", "un_subregion"):
-            name = c.un_region if scheme == "un_region" else c.un_subregion
-            return tuple(x for x in (un_codes.get(name or ""), name) if x)  # code or name
-        if scheme == "organization":
-            return tuple(c.organizations)
-        return None
-
-    return {
-        "known_accounts": frozenset(catalog.accounts),
-        "known_countries": frozenset(countries),
-        "regions": regions,
-    }
+__all__ = ["allocate", "reference_inputs"]
 
 
 def allocate(
     ctx: typer.Context,
     scenario: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--scenario",
             metavar="FILE.json",
             help="scenario file (format: docs/allocation.md)",
             show_default=False,
         ),
-    ],
+    ] = None,
+    from_portfolio: Annotated[
+        bool,
+        typer.Option(
+            "--from-portfolio",
+            help="build the scenario from the stored programs and assessment (--db)",
+        ),
+    ] = False,
+    fiscal_years: Annotated[
+        str | None,
+        typer.Option(
+            "--fiscal-years",
+            metavar="FIRST-LAST",
+            help="fiscal years of a scenario built from the portfolio, e.g. 2027-2031",
+            show_default=False,
+        ),
+    ] = None,
+    reserve_share: Annotated[
+        float,
+        typer.Option(
+            "--reserve-share", min=0.0, max=0.99, help="--from-portfolio: crisis reserve held back"
+        ),
+    ] = 0.05,
+    marks_percent: Annotated[
+        float,
+        typer.Option(
+            "--marks-percent",
+            min=0.0,
+            max=1000.0,
+            help="--from-portfolio: account marks as a percent of the planned budget lines",
+        ),
+    ] = 100.0,
+    save: Annotated[
+        bool, typer.Option("--save", help="keep the scenario and its result in the database")
+    ] = False,
     time_limit: Annotated[
         float, typer.Option("--time-limit", min=0.1, help="seconds for each solve")
     ] = 30.0,
@@ -86,9 +93,48 @@ def allocate(
     from ssaplan.allocation.scenario import load_scenario
 
     st = state(ctx, db, as_json)
-    if not scenario.exists():
-        raise BadRequest(f"no scenario file {scenario}")
-    parsed = load_scenario(scenario, **reference_inputs())
+    if (scenario is None) == (not from_portfolio):
+        raise typer.BadParameter(
+            "give either --scenario FILE.json or --from-portfolio --fiscal-years FIRST-LAST",
+            param_hint="--scenario / --from-portfolio",
+        )
+    if from_portfolio and fiscal_years is None:
+        raise typer.BadParameter("--from-portfolio needs them", param_hint="--fiscal-years")
+    definition: dict[str, Any] | None = None
+    store = None
+    if scenario is not None:
+        if not scenario.exists():
+            raise BadRequest(f"no scenario file {scenario}")
+        parsed = load_scenario(scenario, **reference_inputs())
+        source = "file"
+        if save:
+            from ssaplan.allocation.scenario import parse_json
+
+            definition = parse_json(scenario.read_text(encoding="utf-8-sig"))
+    else:
+        from ssaplan.allocation.portfolio import BuildOptions, build_from_portfolio, parse_years
+        from ssaplan.allocation.scenario import parse_scenario
+        from ssaplan.clikit import open_store
+        from ssaplan.reference.catalog import get_catalog
+
+        years = parse_years(fiscal_years or "")
+        store = open_store(st)
+        with store.session() as session:
+            built = build_from_portfolio(
+                session,
+                get_catalog(),
+                years,
+                options=BuildOptions(reserve_share=reserve_share, marks_percent=marks_percent),
+            )
+        for note in built.notes:
+            info(note)
+        for why, n in built.skipped.items():
+            info(f"left out: {n:,} {why}")
+        if not built.scenario["candidates"]:
+            raise BadRequest(built.notes[0])
+        definition = built.scenario
+        parsed = parse_scenario(definition, **reference_inputs())
+        source = "portfolio"
     problem = parsed.problem
     info(
         f"solving {parsed.name!r}: {len(problem.candidates):,} candidates, "
@@ -108,6 +154,25 @@ def allocate(
         with progress(f"re-solving over {robust} value draws", total=robust) as advance:
             robust_result = allocator.solve(problem, progress=advance)
         data["robust"] = robust_result.as_dict()
+    if save:
+        from ssaplan.allocation.service import AllocationService
+        from ssaplan.clikit import open_store
+        from ssaplan.core.permissions import Actor
+
+        store = store or open_store(st)
+        with store.transaction() as session:
+            service = AllocationService(session, Actor.operator())
+            saved = service.create_scenario(
+                definition if definition is not None else parsed.as_dict(), source=source
+            )
+            result_id = service.save_result(
+                saved["id"],
+                result,
+                settings={"time_limit": time_limit, "gap": gap, "robust": robust, "seed": seed},
+                robust=data.get("robust"),
+            )
+        data["saved"] = {"scenario_id": saved["id"], "result_id": result_id}
+        info(f"saved as scenario #{saved['id']}, result #{result_id}")
 
     def human() -> None:
         lines: list[Callable[[], str]] = [result.summary]
