@@ -25,6 +25,8 @@ PACKAGES: tuple[str, ...] = (
     "ssaplan.ingest",
     "ssaplan.assessment",
     "ssaplan.compliance",
+    "ssaplan.strategy",
+    "ssaplan.monitoring",
 )
 
 
