@@ -27,6 +27,8 @@ PACKAGES: tuple[str, ...] = (
     "ssaplan.compliance",
     "ssaplan.evaluation",
     "ssaplan.allocation",
+    "ssaplan.strategy",
+    "ssaplan.monitoring",
 )
 
 
