@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from ssaplan.allocation import jobs
+from ssaplan.allocation.hooks import stored_hooks
 from ssaplan.allocation.portfolio import BuildOptions, build_from_portfolio, parse_years
 from ssaplan.allocation.schemas import (
     ComparisonPublic,
@@ -65,6 +66,7 @@ def scenario_from_portfolio(
     """Build a scenario from the stored programs, budget lines and assessment; save it."""
     years = parse_years(body.fiscal_years)
     with unit_of_work(store) as session:
+        eligible, evidence = stored_hooks(session, actor)
         built = build_from_portfolio(
             session,
             get_catalog(),
@@ -74,6 +76,8 @@ def scenario_from_portfolio(
                 marks_percent=body.marks_percent,
                 name=body.name,
             ),
+            eligible=eligible,
+            evidence=evidence,
         )
         if not built.scenario["candidates"]:
             raise BadRequest(built.notes[0])

@@ -112,19 +112,24 @@ def allocate(
 
             definition = parse_json(scenario.read_text(encoding="utf-8-sig"))
     else:
+        from ssaplan.allocation.hooks import stored_hooks
         from ssaplan.allocation.portfolio import BuildOptions, build_from_portfolio, parse_years
         from ssaplan.allocation.scenario import parse_scenario
         from ssaplan.clikit import open_store
+        from ssaplan.core.permissions import Actor
         from ssaplan.reference.catalog import get_catalog
 
         years = parse_years(fiscal_years or "")
         store = open_store(st)
         with store.session() as session:
+            eligible, evidence = stored_hooks(session, Actor.operator())
             built = build_from_portfolio(
                 session,
                 get_catalog(),
                 years,
                 options=BuildOptions(reserve_share=reserve_share, marks_percent=marks_percent),
+                eligible=eligible,
+                evidence=evidence,
             )
         for note in built.notes:
             info(note)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssaplan.allocation.engine.solve import AllocationOptimizer
+from ssaplan.allocation.hooks import stored_hooks
 from ssaplan.allocation.portfolio import BuildOptions, build_from_portfolio
 from ssaplan.allocation.service import AllocationService, parse
 from ssaplan.core.permissions import Actor
@@ -24,11 +25,14 @@ def load(ctx: DemoContext) -> dict[str, Any]:
     settings = {"time_limit": TIME_LIMIT, "gap": optimizer.mip_rel_gap, "robust": 0, "seed": 2013}
     years = tuple(y for y in FISCAL_YEARS if ctx.first_fy <= y <= ctx.last_fy) or FISCAL_YEARS
     with ctx.store.transaction() as session:
+        eligible, evidence = stored_hooks(session, actor)
         built = build_from_portfolio(
             session,
             get_catalog(),
             years,
             options=BuildOptions(name=f"Baseline FY{years[0]}-{years[-1]} (demo)"),
+            eligible=eligible,
+            evidence=evidence,
         )
         if not built.scenario["candidates"]:
             return {"allocation_scenarios": 0}

@@ -6,7 +6,7 @@ DOMAIN = Domain(
     name="allocation",
     package="ssaplan.allocation",
     title="Allocation",
-    uses=("reference", "portfolio", "assessment"),
+    uses=("reference", "portfolio", "assessment", "compliance", "evaluation"),
     models=("ssaplan.allocation.models",),
     api=("ssaplan.allocation.api:router",),
     views=("ssaplan.allocation.views:router",),
@@ -28,5 +28,5 @@ DOMAIN = Domain(
         ),
     ),
     demo="ssaplan.allocation.demo:load",
-    demo_order=40,
+    demo_order=70,  # after compliance (eligibility) and evaluation (evidence)
 )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ssaplan.allocation import jobs
+from ssaplan.allocation.hooks import stored_hooks
 from ssaplan.allocation.portfolio import BuildOptions, build_from_portfolio, parse_years
 from ssaplan.allocation.scenario import parse_json
 from ssaplan.allocation.service import AllocationService
@@ -72,11 +73,14 @@ def from_portfolio(
     """Build a scenario from the stored portfolio and open it."""
     years = parse_years(fiscal_years)
     with unit_of_work(store) as session:
+        eligible, evidence = stored_hooks(session, actor)
         built = build_from_portfolio(
             session,
             get_catalog(),
             years,
             options=BuildOptions(reserve_share, marks_percent, name.strip() or None),
+            eligible=eligible,
+            evidence=evidence,
         )
         if not built.scenario["candidates"]:
             raise BadRequest(built.notes[0])
