@@ -27,6 +27,7 @@ PACKAGES: tuple[str, ...] = (
     "ssaplan.compliance",
     "ssaplan.evaluation",
     "ssaplan.allocation",
+    "ssaplan.cycle",
 )
 
 
