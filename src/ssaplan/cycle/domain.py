@@ -8,6 +8,7 @@ DOMAIN = Domain(
     title="The interagency planning cycle",
     uses=("reference", "assessment"),
     models=("ssaplan.cycle.models",),
+    api=("ssaplan.cycle.api:router",),
     commands=(
         Command(("proposals",), "ssaplan.cycle.cli:app"),
         Command(("inbox",), "ssaplan.cycle.cli:inbox"),
