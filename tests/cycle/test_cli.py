@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def cli(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> tuple[int, s
     return run_cli(capsys, "--db", db, *args)
 
 
-def ok(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> dict:  # type: ignore[type-arg]
+def ok(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> dict[str, Any]:
     code, out, err = cli(capsys, db, *args, "--json")
     assert code == 0, err
     data = json.loads(out)

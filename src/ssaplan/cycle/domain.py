@@ -1,6 +1,6 @@
 """The planning cycle's declaration: proposals, concurrence, notification, inbox."""
 
-from ssaplan.core.spec import Action, Command, Domain, Role
+from ssaplan.core.spec import Action, Command, Domain, Nav, Role
 
 DOMAIN = Domain(
     name="cycle",
@@ -9,6 +9,9 @@ DOMAIN = Domain(
     uses=("reference", "assessment"),
     models=("ssaplan.cycle.models",),
     api=("ssaplan.cycle.api:router",),
+    views=("ssaplan.cycle.views:router",),
+    templates=True,
+    nav=(Nav("Cycle", "/cycle", 50), Nav("Inbox", "/inbox", 55)),
     commands=(
         Command(("proposals",), "ssaplan.cycle.cli:app"),
         Command(("inbox",), "ssaplan.cycle.cli:inbox"),

@@ -726,6 +726,9 @@ class CycleService:
                 [Detail(("comment",), "give the comments or the reason for non-concurrence")],
             )
         before = _snapshot(p)
+        # One answer per step; the reviewer that names the actor's own agency exactly goes
+        # first (a State/F reviewer answers for State/F before answering for State).
+        open_.sort(key=lambda x: x.reviewer != self.actor.agency_id)
         c = open_[0]
         c.decision = decision
         c.comment = comment.strip()
