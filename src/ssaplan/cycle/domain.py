@@ -49,4 +49,6 @@ DOMAIN = Domain(
         ),
         Action("cycle:manage", ("coordinator", "admin"), "open a fiscal year's calendar", False),
     ),
+    demo="ssaplan.cycle.demo:load",
+    demo_order=70,
 )
