@@ -29,6 +29,7 @@ PACKAGES: tuple[str, ...] = (
     "ssaplan.allocation",
     "ssaplan.strategy",
     "ssaplan.monitoring",
+    "ssaplan.cycle",
 )
 
 

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from typing import Literal
 
 from markupsafe import Markup
 
 from ssaplan.ui.money import dollars, money, money_tick, nice_ticks
 
-__all__ = ["bars", "columns", "money"]
+__all__ = ["bars", "columns", "days", "money"]
+
+
+def days(value: float | int | None) -> str:
+    """A duration in days, one decimal: ``12.5 d``."""
+    return f"{float(value or 0):,.1f} d"
 
 
 def _empty(width: int, height: int, title: str, cls: str) -> Markup:
@@ -26,19 +32,22 @@ def _empty(width: int, height: int, title: str, cls: str) -> Markup:
 
 
 def bars(
-    items: Sequence[tuple[str, int]],
+    items: Sequence[tuple[str, float]],
     *,
     title: str,
     links: Sequence[str | None] | None = None,
     labels: Sequence[str] | None = None,
     limit: int = 12,
     width: int = 520,
+    unit: Literal["dollars", "days"] = "dollars",
 ) -> Markup:
     """Horizontal bars, largest first as given; the rest folded into 'Other'.
 
-    ``items`` are (key, dollars); ``labels`` are what the reader sees (names), the key
-    being the tooltip; ``links`` where each label leads.
+    ``items`` are (key, dollars) — or (key, days) with ``unit="days"``, for durations;
+    ``labels`` are what the reader sees (names), the key being the tooltip; ``links``
+    where each label leads.
     """
+    long_form, short_form = (dollars, money) if unit == "dollars" else (days, days)
     if not items or not any(v for _, v in items):
         return _empty(width, 60, title, "bars")
     names = list(labels) if labels is not None else [k for k, _ in items]
@@ -58,7 +67,7 @@ def bars(
         y = 4 + i * row_h
         w = max(1.0, bar_w * value / top) if value > 0 else 0
         short = label if len(label) <= 30 else label[:29] + "…"
-        tip = f"{label}{f' ({key})' if key and key != label else ''}: {dollars(value)}"
+        tip = f"{label}{f' ({key})' if key and key != label else ''}: {long_form(value)}"
         link = links[i] if links is not None and i < len(links) and key else None
         bar = (
             f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}">'
@@ -74,7 +83,7 @@ def bars(
             text
             + bar
             + f'<text class="value" x="{label_w + w + 4:.1f}" y="{y + row_h / 2 + 4}">'
-            + f"{money(value)}</text>"
+            + f"{short_form(value)}</text>"
         )
     out.append("</svg>")
     # Every dynamic piece above went through html.escape; the rest is our own markup.
