@@ -77,6 +77,14 @@ class MilestoneIn(_Strict):
         return self
 
 
+# Bounds on one program (issue 10): a 100 MB description or 200,000 milestones was
+# stored (and copied into the audit trail) before these.
+MAX_DESCRIPTION = 50_000
+MAX_PARTNERS = 300
+MAX_BUDGET_LINES = 2_000
+MAX_MILESTONES = 1_000
+
+
 class ProgramFields(_Strict):
     """Fields a user sets on a program; all optional here, required ones checked on create."""
 
@@ -84,15 +92,15 @@ class ProgramFields(_Strict):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
         | None
     ) = None
-    description: str | None = None
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION)
     agency: Code | None = None
     account: Code | None = None
-    countries: list[Code] | None = None
-    regions: list[Code] | None = None
+    countries: list[Code] | None = Field(None, max_length=MAX_PARTNERS)
+    regions: list[Code] | None = Field(None, max_length=MAX_PARTNERS)
     institution_type: Code | None = None
     level: Code | None = None
     purpose: Code | None = None
-    objectives: list[Code] | None = None
+    objectives: list[Code] | None = Field(None, max_length=MAX_PARTNERS)
     dac_code: Code | None = None
     start: date | None = None
     end: date | None = None
@@ -100,11 +108,12 @@ class ProgramFields(_Strict):
     marking: Code | None = None
     shares: dict[str, Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
         None,
+        max_length=MAX_PARTNERS,
         description="each partner's share of the money in basis points (summing to 10000), "
         "by partner code; default equal shares",
     )
-    budget: list[BudgetLineIn] | None = None
-    milestones: list[MilestoneIn] | None = None
+    budget: list[BudgetLineIn] | None = Field(None, max_length=MAX_BUDGET_LINES)
+    milestones: list[MilestoneIn] | None = Field(None, max_length=MAX_MILESTONES)
 
 
 class ProgramCreate(ProgramFields):
