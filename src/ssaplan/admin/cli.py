@@ -37,13 +37,7 @@ def user_add(
     from ssaplan.core.users import add_user, public
 
     st = state(ctx, db, as_json)
-    secret = password or os.environ.get("SSAPLAN_PASSWORD")
-    if not secret:
-        if not sys.stdin.isatty():
-            raise SsaplanError(
-                "no password given: use --password, $SSAPLAN_PASSWORD, or a terminal"
-            )
-        secret = getpass.getpass(f"password for {username}: ")
+    secret = _password(username, password)
     store = open_store(st)
     with store.transaction() as session:
         user = add_user(
@@ -57,6 +51,75 @@ def user_add(
         )
         data = public(user)
     emit(st, data, lambda: info(f"added {data['username']} ({data['role']}, {data['agency']})"))
+
+
+def _password(username: str, given: str | None) -> str:
+    secret = given or os.environ.get("SSAPLAN_PASSWORD")
+    if not secret:
+        if not sys.stdin.isatty():
+            raise SsaplanError(
+                "no password given: use --password, $SSAPLAN_PASSWORD, or a terminal"
+            )
+        secret = getpass.getpass(f"password for {username}: ")
+    return secret
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="login name")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="new password (else $SSAPLAN_PASSWORD, else asked for)", show_default=False
+        ),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a new password (checked against the policy); the user's open logins end."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.core.users import public, reset_password
+
+    st = state(ctx, db, as_json)
+    secret = _password(username, password)
+    with open_store(st).transaction() as session:
+        data = public(reset_password(session, Actor.operator(), username, secret))
+    emit(st, data, lambda: info(f"password of {username} reset; their logins were ended"))
+
+
+@user_app.command("deactivate")
+def user_deactivate(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="login name")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Lock a user out: their logins end and they cannot log in again (history is kept)."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.core.users import public, set_active
+
+    st = state(ctx, db, as_json)
+    with open_store(st).transaction() as session:
+        data = public(set_active(session, Actor.operator(), username, False))
+    emit(st, data, lambda: info(f"{username} deactivated"))
+
+
+@user_app.command("activate")
+def user_activate(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="login name")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Let a deactivated user log in again."""
+    from ssaplan.core.permissions import Actor
+    from ssaplan.core.users import public, set_active
+
+    st = state(ctx, db, as_json)
+    with open_store(st).transaction() as session:
+        data = public(set_active(session, Actor.operator(), username, True))
+    emit(st, data, lambda: info(f"{username} activated"))
 
 
 @user_app.command("list")
