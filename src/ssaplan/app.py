@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -106,6 +107,16 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
                 tuple(str(p) if not isinstance(p, int) else p for p in e.get("loc", ())),
                 e.get("msg", "invalid"),
             )
+            for e in exc.errors()
+        )
+        return _error_response(request, 422, "invalid", "the request is not valid", details)
+
+    @app.exception_handler(ValidationError)
+    async def _model_error(request: Request, exc: ValidationError) -> Response:
+        # A model built inside a route from what the user sent (a page's filter form):
+        # the same answer as a request that failed validation at the edge, never a 500.
+        details = tuple(
+            Detail(("query", *(str(p) for p in e.get("loc", ()))), e.get("msg", "invalid"))
             for e in exc.errors()
         )
         return _error_response(request, 422, "invalid", "the request is not valid", details)

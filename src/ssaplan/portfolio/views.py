@@ -205,8 +205,8 @@ def overview(
     store: StoreDep,
     actor: WebReader,
     flt: Annotated[ProgramFilter, Depends(filter_from_query)],
-    page: Annotated[int, Query(ge=1)] = 1,
-    sort: str = "-planned",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    sort: Annotated[str, Query(max_length=40)] = "-planned",
 ) -> Response:
     """The portfolio overview: totals by year, region, account and agency, and the programs."""
     if sort.lstrip("-") not in SORT_KEYS:
