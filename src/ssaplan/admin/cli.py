@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -142,21 +144,99 @@ def user_list(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) ->
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def audit_verify(
+    ctx: typer.Context,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            help="a checkpoint file (ssaplan audit checkpoint): also prove nothing "
+            "before its checkpoints was cut or rewritten"
+        ),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Check the audit trail's hash chain end to end; exit 1 if it was tampered with."""
-    from ssaplan.core.audit import verify
+    from ssaplan.core.audit import verify, verify_against
 
     st = state(ctx, db, as_json)
+    points = _read_checkpoints(against) if against is not None else None
     with open_store(st).session() as session:
-        result = verify(session)
+        result = verify(session) if points is None else verify_against(session, points)
     data = {
         "ok": result.ok,
         "records": result.records,
+        "keyed": result.keyed,
         "first_bad_id": result.first_bad_id,
         "reason": result.reason,
+        "checkpoints": len(points) if points is not None else 0,
     }
     if not result.ok:
         emit(st, data, lambda: None)
         where = f" at record {result.first_bad_id}" if result.first_bad_id else ""
         raise SsaplanError(f"audit trail is not intact{where}: {result.reason}")
-    emit(st, data, lambda: info(f"audit trail intact: {result.records} records"))
+    against_note = f", matching {len(points)} checkpoint(s)" if points else ""
+    emit(
+        st,
+        data,
+        lambda: info(
+            f"audit trail intact: {result.records} records ({result.keyed} keyed){against_note}"
+        ),
+    )
+
+
+def _read_checkpoints(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SsaplanError(f"cannot read {path}: {exc.strerror}") from exc
+    points = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            point = json.loads(line)
+            int(point["last_id"]), int(point["records"]), str(point["last_hash"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SsaplanError(f"{path} line {number} is not a checkpoint") from exc
+        points.append(point)
+    if not points:
+        raise SsaplanError(f"{path} holds no checkpoint")
+    return points
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="file to append the checkpoint to (keep it outside the database's reach)"
+        ),
+    ],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Append the audit chain's head (last record, its hash, the count) to FILE.
+
+    Later, ``ssaplan audit verify --against FILE`` detects a cut tail or a rewritten
+    chain that a plain verify cannot see.
+    """
+    from ssaplan.core.audit import checkpoint
+
+    st = state(ctx, db, as_json)
+    with open_store(st).session() as session:
+        point = checkpoint(session)
+    try:
+        with file.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(point, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise SsaplanError(f"cannot write {file}: {exc.strerror}") from exc
+    emit(
+        st,
+        point,
+        lambda: info(
+            f"checkpoint: {point['records']} records, head {point['last_hash'][:12]}… "
+            f"appended to {file}"
+        ),
+    )

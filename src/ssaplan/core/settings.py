@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(20, ge=1)
     login_window_seconds: int = Field(900, ge=1)
     max_concurrent_hashes: int = Field(4, ge=1)  # Argon2 uses ~64 MiB per check
+    # Keys the audit chain (HMAC-SHA256); kept outside the database (core/audit.py).
+    audit_key: SecretStr | None = None  # SSAPLAN_AUDIT_KEY
+    audit_key_file: str | None = None  # SSAPLAN_AUDIT_KEY_FILE: a file holding the key
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
