@@ -240,3 +240,59 @@ def audit_checkpoint(
             f"appended to {file}"
         ),
     )
+
+
+def backup_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="the backup file to write")],
+    force: Annotated[bool, typer.Option(help="overwrite FILE if it exists")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Back up a SQLite database while it is in use (SQLite's online backup API).
+
+    For PostgreSQL the command says how to use pg_dump instead.
+    """
+    from ssaplan.clikit import db_url
+    from ssaplan.core.backup import backup
+
+    st = state(ctx, db, as_json)
+    data = backup(db_url(st), file, force=force)
+    emit(
+        st, data, lambda: info(f"backed up {data['database']} to {file} ({data['bytes']:,} bytes)")
+    )
+
+
+def restore_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="a backup made by ssaplan backup")],
+    yes: Annotated[bool, typer.Option("--yes", help="replace the database's content")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace a SQLite database's content with a backup, then check its audit trail."""
+    from ssaplan.clikit import db_url
+    from ssaplan.core.audit import verify
+    from ssaplan.core.backup import check_backup, restore
+
+    st = state(ctx, db, as_json)
+    check_backup(file)
+    if not yes:
+        raise SsaplanError(
+            f"this replaces everything in {db_url(st)} with {file}: add --yes to go ahead"
+        )
+    data = restore(file, db_url(st))
+    with open_store(st).session() as session:
+        result = verify(session)
+    data["audit"] = {"ok": result.ok, "records": result.records, "reason": result.reason}
+    if not result.ok:
+        emit(st, data, lambda: None)
+        raise SsaplanError(f"restored, but the audit trail is not intact: {result.reason}")
+    emit(
+        st,
+        data,
+        lambda: info(
+            f"restored {file} into {data['database']}; audit trail intact "
+            f"({result.records} records)"
+        ),
+    )
