@@ -53,3 +53,39 @@ def test_an_import_cannot_jump_the_pipeline(sqlite_store: Store, tmp_path: Path)
     assert summary["updated"] == 1
     with sqlite_store.session() as session:
         assert PortfolioService(session, OPERATOR).get(pid).status == "approved"
+
+
+def test_an_old_export_does_not_revert_a_newer_edit_without_force(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ssaplan.core import audit
+    from ssaplan.core.errors import StaleVersion
+    from ssaplan.portfolio.schemas import ProgramUpdate
+    from tests.conftest import run_cli
+
+    with sqlite_store.transaction() as session:
+        pid = PortfolioService(session, OPERATOR).create(program()).id
+    path = tmp_path / "programs.csv"
+    with sqlite_store.session() as session, path.open("w", encoding="utf-8", newline="") as fh:
+        ExportService(session, OPERATOR).csv(fh)  # exported at version 1
+    with sqlite_store.transaction() as session:  # someone edits it: version 2
+        PortfolioService(session, OPERATOR).update(
+            pid, ProgramUpdate(title="Edited after the export", version=1)
+        )
+
+    with sqlite_store.transaction() as session, pytest.raises(StaleVersion) as info:
+        IngestService(session, OPERATOR).import_programs(path)
+    assert info.value.status == 409
+    assert "version 1, the program is at version 2" in info.value.details[0].msg
+    with sqlite_store.session() as session:
+        assert PortfolioService(session, OPERATOR).get(pid).title == "Edited after the export"
+
+    url = str(sqlite_store.engine.url)
+    code, _, err = run_cli(capsys, "import", "programs", str(path), "--db", url)
+    assert code == 1 and "--force" in err
+    code, _, err = run_cli(capsys, "import", "programs", str(path), "--force", "--db", url)
+    assert code == 0, err
+    with sqlite_store.session() as session:
+        assert PortfolioService(session, OPERATOR).get(pid).title != "Edited after the export"
+        forced = [r.summary for r in audit.search(session, entity_id=pid) if "--force" in r.summary]
+    assert forced and "exported at version 1" in forced[0] and "overwrote version 2" in forced[0]
