@@ -97,3 +97,14 @@ def test_a_wide_header_is_refused_naming_the_setting(sqlite_store: Store, tmp_pa
 def test_quoted_multiline_cells_still_read() -> None:
     rows = list(csv_rows('a,b\n"one\nline two",2\n', "f.csv", settings=Settings()))
     assert rows == [["a", "b"], ["one\nline two", "2"]]
+
+
+def test_an_indicator_csv_a_million_columns_wide_is_refused() -> None:
+    from ssaplan.assessment.indicators.reader import parse_indicator_bytes
+
+    data = ("country,year," + ",".join(f"m{i}" for i in range(2_000)) + "\n").encode()
+    started = time.monotonic()
+    with pytest.raises(TooLarge) as info:
+        parse_indicator_bytes(data, "wide.csv")
+    assert time.monotonic() - started < 2
+    assert "SSAPLAN_MAX_CSV_COLUMNS" in info.value.message

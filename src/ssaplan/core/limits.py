@@ -103,17 +103,36 @@ def _bounded_lines(text: str, name: str, max_chars: int) -> Iterator[str]:
         yield line
 
 
+class BoundedReader:
+    """A ``csv.reader`` that refuses over-long lines and over-wide rows (see above)."""
+
+    def __init__(self, text: str, name: str, delimiter: str, settings: Settings) -> None:
+        self.name = name
+        self.max_columns = settings.max_csv_columns
+        self._reader = csv.reader(
+            _bounded_lines(text, name, settings.max_csv_line_chars), delimiter=delimiter
+        )
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return self
+
+    def __next__(self) -> list[str]:
+        row = next(self._reader)
+        if len(row) > self.max_columns:
+            raise TooLarge(
+                f"{self.name}: line {self.line_num} has {len(row):,} columns, more than the "
+                f"limit of {self.max_columns:,} (set SSAPLAN_MAX_CSV_COLUMNS to change it)",
+                [Detail((self.name, f"line {self.line_num}"), "too many columns")],
+            )
+        return row
+
+
 def csv_rows(
     text: str, name: str, *, delimiter: str = ",", settings: Settings | None = None
-) -> Iterator[list[str]]:
+) -> BoundedReader:
     """The rows of a CSV text, refusing over-long lines and over-wide rows (see above)."""
-    s = settings or get_settings()
-    reader = csv.reader(_bounded_lines(text, name, s.max_csv_line_chars), delimiter=delimiter)
-    for row in reader:
-        if len(row) > s.max_csv_columns:
-            raise TooLarge(
-                f"{name}: line {reader.line_num} has {len(row):,} columns, more than the limit "
-                f"of {s.max_csv_columns:,} (set SSAPLAN_MAX_CSV_COLUMNS to change it)",
-                [Detail((name, f"line {reader.line_num}"), "too many columns")],
-            )
-        yield row
+    return BoundedReader(text, name, delimiter, settings or get_settings())
