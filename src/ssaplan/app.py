@@ -19,12 +19,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ssaplan import __version__, domains
 from ssaplan.core.deps import requires
 from ssaplan.core.errors import Detail, SsaplanError, envelope
+from ssaplan.core.guard import RequestGuard, SecurityHeaders, security_headers
+from ssaplan.core.logins import LoginGuard
 from ssaplan.core.permissions import Actor
 from ssaplan.core.settings import Settings, get_settings
 from ssaplan.core.spec import load
@@ -42,7 +45,9 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "invalid",
+    429: "too_many_requests",
     500: "internal_error",
 }
 
@@ -84,11 +89,16 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.login_guard = LoginGuard(settings)
     app.state.templating = Templating(domains.template_packages(), domains.navigation())
 
     @app.exception_handler(SsaplanError)
     async def _domain_error(request: Request, exc: SsaplanError) -> Response:
-        return _error_response(request, exc.status, exc.code, exc.message, exc.details)
+        response = _error_response(request, exc.status, exc.code, exc.message, exc.details)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -97,6 +107,16 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
                 tuple(str(p) if not isinstance(p, int) else p for p in e.get("loc", ())),
                 e.get("msg", "invalid"),
             )
+            for e in exc.errors()
+        )
+        return _error_response(request, 422, "invalid", "the request is not valid", details)
+
+    @app.exception_handler(ValidationError)
+    async def _model_error(request: Request, exc: ValidationError) -> Response:
+        # A model built inside a route from what the user sent (a page's filter form):
+        # the same answer as a request that failed validation at the edge, never a 500.
+        details = tuple(
+            Detail(("query", *(str(p) for p in e.get("loc", ()))), e.get("msg", "invalid"))
             for e in exc.errors()
         )
         return _error_response(request, 422, "invalid", "the request is not valid", details)
@@ -124,15 +144,22 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error_response(
+        response = _error_response(
             request, 500, "internal_error", "something went wrong on our side; the error was logged"
         )
+        # This answer leaves through the outermost middleware, past SecurityHeaders.
+        for name, value in security_headers(settings.environment == "production"):
+            response.headers[name.decode()] = value.decode()
+        return response
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(actor: Annotated[Actor, Depends(requires("read"))]) -> dict[str, Any]:
         """The OpenAPI description of the JSON API."""
         return app.openapi()
 
+    # Added last is outermost: headers go on every answer, the guard's refusals included.
+    app.add_middleware(RequestGuard, store=store, settings=settings)
+    app.add_middleware(SecurityHeaders, production=settings.environment == "production")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for kind in ("api", "views"):
         for target in domains.routers(kind):

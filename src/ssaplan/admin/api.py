@@ -58,11 +58,23 @@ def health(store: StoreDep) -> Health:
 
 @router.post("/auth/token", tags=["admin"])
 def create_token(
-    body: TokenRequest, store: StoreDep, settings: Annotated[Settings, Depends(get_settings)]
+    request: Request,
+    body: TokenRequest,
+    store: StoreDep,
+    settings: Annotated[Settings, Depends(get_settings)],
 ) -> TokenResponse:
-    """Exchange a username and password for a bearer token (the same login as the web)."""
+    """Exchange a username and password for a bearer token (the same login as the web).
+
+    Repeated failures are answered 429 with ``Retry-After`` (per account and per address).
+    """
     user, token = login(
-        store, body.username, body.password, kind="api", hours=settings.session_hours
+        store,
+        body.username,
+        body.password,
+        kind="api",
+        hours=settings.session_hours,
+        address=request.client.host if request.client else None,
+        guard=request.app.state.login_guard,
     )
     return TokenResponse(
         token=token,

@@ -13,5 +13,7 @@ DOMAIN = Domain(
     commands=(
         Command(("user",), "ssaplan.admin.cli:user_app"),
         Command(("audit",), "ssaplan.admin.cli:audit_app"),
+        Command(("backup",), "ssaplan.admin.cli:backup_command"),
+        Command(("restore",), "ssaplan.admin.cli:restore_command"),
     ),
 )

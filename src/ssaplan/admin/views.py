@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ssaplan.core import audit
 from ssaplan.core.auth import SESSION_COOKIE
 from ssaplan.core.deps import FormCsrf, StoreDep, current_actor, requires, unit_of_work
-from ssaplan.core.errors import Conflict, Invalid, NotFound, Unauthenticated
+from ssaplan.core.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthenticated
 from ssaplan.core.models import AuditRecord
 from ssaplan.core.permissions import Actor
 from ssaplan.core.users import (
@@ -62,8 +62,8 @@ def login_form(request: Request, next: str = "/") -> Response:
 def login_submit(
     request: Request,
     store: StoreDep,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
     login_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
@@ -73,9 +73,22 @@ def login_submit(
     if not cookie or not hmac.compare_digest(cookie, login_token):
         return _login_again(request, next, "Your login form expired. Please try again.", 400)
     try:
-        _user, token = login(store, username, password, kind="web", hours=settings.session_hours)
-    except Unauthenticated:
-        return _login_again(request, next, "Wrong username or password.", 401)
+        _user, token = login(
+            store,
+            username,
+            password,
+            kind="web",
+            hours=settings.session_hours,
+            address=request.client.host if request.client else None,
+            guard=request.app.state.login_guard,
+        )
+    except TooManyRequests as exc:
+        response = _login_again(request, next, exc.message, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except Unauthenticated as exc:
+        message = exc.message if "demo" in exc.message else "Wrong username or password."
+        return _login_again(request, next, message, 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

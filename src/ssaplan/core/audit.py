@@ -11,6 +11,18 @@ commits. A long import therefore holds the head for the length of its commit, no
 its whole run, and other writers are not stalled behind it. Entries queued inside a
 savepoint that rolls back are dropped with it.
 
+**Keyed chain.** With ``SSAPLAN_AUDIT_KEY`` (or ``SSAPLAN_AUDIT_KEY_FILE``) set, each new
+record's hash is an HMAC-SHA256 under that key instead of a plain SHA-256, so someone
+who can write to the database but does not hold the key cannot forge a record and
+recompute the rest of the chain. The key never enters the database. :func:`verify`
+counts keyed and unkeyed records and fails on an unkeyed record after a keyed one.
+
+**Checkpoints.** Truncating the tail and rewinding the head leaves a shorter chain
+that is still consistent; only something outside the database can tell. :func:`checkpoint`
+returns the head (last id, its hash, the count), which ``ssaplan audit checkpoint FILE``
+appends to a file kept elsewhere; :func:`verify_against` proves the chain still holds
+every checkpointed record unchanged.
+
 ``entity_ref`` names the record's stable identity (``program:42``) where the
 human-readable ``entity_id`` can change (a renamed program); history follows it.
 """
@@ -18,14 +30,16 @@ human-readable ``entity_id`` can change (a renamed program); history follows it.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ssaplan.core.models import AuditHead, AuditRecord
@@ -62,7 +76,22 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _digest(prev_hash: str, at: datetime, e: Entry) -> str:
+def audit_key() -> bytes | None:
+    """The chain's key from the settings (environment or key file), if one is set."""
+    from ssaplan.core.settings import get_settings
+
+    settings = get_settings()
+    if settings.audit_key is not None:
+        return settings.audit_key.get_secret_value().encode("utf-8")
+    if settings.audit_key_file:
+        key = Path(settings.audit_key_file).read_bytes().strip()
+        if len(key) < 16:
+            raise ValueError(f"{settings.audit_key_file} must hold a key of 16 bytes or more")
+        return key
+    return None
+
+
+def _digest(prev_hash: str, at: datetime, e: Entry, key: bytes | None = None) -> str:
     fields: dict[str, Any] = {
         "prev": prev_hash,
         "at": at.isoformat(),
@@ -82,6 +111,8 @@ def _digest(prev_hash: str, at: datetime, e: Entry) -> str:
         separators=(",", ":"),
         ensure_ascii=False,
     )
+    if key is not None:
+        return hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -134,10 +165,11 @@ def flush_pending(session: Session) -> None:
 def _append(session: Session, entries: list[Entry]) -> None:
     head = _lock_head(session)
     prev = head.last_hash
+    key = audit_key()
     out: list[AuditRecord] = []
     for e in entries:
         at = utcnow()
-        digest = _digest(prev, at, e)
+        digest = _digest(prev, at, e, key)
         out.append(
             AuditRecord(
                 at=at,
@@ -194,12 +226,19 @@ class Verification:
     records: int
     first_bad_id: int | None = None
     reason: str = ""
+    keyed: int = 0  # records whose hash is an HMAC under the configured key
 
 
 def verify(session: Session, batch: int = 5000) -> Verification:
-    """Recompute every hash in order; report the first record that does not match."""
+    """Recompute every hash in order; report the first record that does not match.
+
+    With a key configured a record matches as keyed (HMAC) or, only before the first
+    keyed record, as plain SHA-256 (records written before the key was set).
+    """
+    key = audit_key()
     prev = GENESIS
     count = 0
+    keyed = 0
     last_id = 0
     while True:
         rows = (
@@ -227,18 +266,118 @@ def verify(session: Session, batch: int = 5000) -> Verification:
             )
             if r.prev_hash != prev:
                 return Verification(
-                    False, count, r.id, "chain broken: a record before it was removed or changed"
+                    False,
+                    count,
+                    r.id,
+                    "chain broken: a record before it was removed or changed",
+                    keyed,
                 )
-            if _digest(prev, r.at, e) != r.hash:
-                return Verification(False, count, r.id, "record content does not match its hash")
+            if key is not None and hmac.compare_digest(_digest(prev, r.at, e, key), r.hash):
+                keyed += 1
+            elif _digest(prev, r.at, e) != r.hash:
+                reason = "record content does not match its hash"
+                if key is not None:
+                    reason += " (nor its keyed hash: a wrong key, or the record was forged)"
+                return Verification(False, count, r.id, reason, keyed)
+            elif keyed:
+                return Verification(
+                    False,
+                    count,
+                    r.id,
+                    "an unkeyed record after keyed ones: written without the key (forged)",
+                    keyed,
+                )
             prev = r.hash
             count += 1
             last_id = r.id
         session.expunge_all()
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_hash != prev or head.count != count):
-        return Verification(False, count, None, "records are missing at the end of the chain")
-    return Verification(True, count)
+        return Verification(
+            False, count, None, "records are missing at the end of the chain", keyed
+        )
+    return Verification(True, count, keyed=keyed)
+
+
+def checkpoint(session: Session) -> dict[str, Any]:
+    """The chain's head as a checkpoint: keep it outside the database.
+
+    With a key configured the checkpoint carries its own HMAC (``mac``), so an edited
+    checkpoint file is detected too.
+    """
+    flush_pending(session)
+    last = session.execute(
+        select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    count = session.execute(select(func.count()).select_from(AuditRecord)).scalar_one()
+    point: dict[str, Any] = {
+        "at": utcnow().isoformat(),
+        "records": int(count),
+        "last_id": last.id if last is not None else 0,
+        "last_hash": last.hash if last is not None else GENESIS,
+    }
+    key = audit_key()
+    if key is not None:
+        point["mac"] = _checkpoint_mac(point, key)
+    return point
+
+
+def _checkpoint_mac(point: dict[str, Any], key: bytes) -> str:
+    body = json.dumps(
+        {k: point[k] for k in ("at", "records", "last_id", "last_hash")}, sort_keys=True
+    )
+    return hmac.new(key, b"checkpoint:" + body.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_against(session: Session, points: Iterable[dict[str, Any]]) -> Verification:
+    """:func:`verify`, then check that every checkpoint's record is still there, unchanged,
+    with as many records up to it as when the checkpoint was taken."""
+    result = verify(session)
+    if not result.ok:
+        return result
+    key = audit_key()
+    for point in points:
+        where = f"checkpoint of {point.get('at', '?')}"
+        if (
+            "mac" in point
+            and key is not None
+            and not hmac.compare_digest(_checkpoint_mac(point, key), str(point["mac"]))
+        ):
+            return Verification(
+                False, result.records, None, f"{where} was edited (its mac does not match)"
+            )
+        last_id = int(point["last_id"])
+        if last_id == 0:
+            continue
+        row = session.get(AuditRecord, last_id)
+        if row is None:
+            return Verification(
+                False,
+                result.records,
+                last_id,
+                f"{where}: record {last_id} is gone (the tail was cut)",
+                result.keyed,
+            )
+        if row.hash != point["last_hash"]:
+            return Verification(
+                False,
+                result.records,
+                last_id,
+                f"{where}: record {last_id} changed (the chain was rewritten)",
+                result.keyed,
+            )
+        upto = session.execute(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.id <= last_id)
+        ).scalar_one()
+        if int(upto) != int(point["records"]):
+            return Verification(
+                False,
+                result.records,
+                None,
+                f"{where}: {point['records']} records up to {last_id} then, {upto} now",
+                result.keyed,
+            )
+    return result
 
 
 def history(

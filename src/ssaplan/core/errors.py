@@ -90,6 +90,22 @@ class StaleVersion(Conflict):
     code = "stale_version"
 
 
+class TooLarge(SsaplanError):
+    """A request or file passes a configured bound; the message names the setting."""
+
+    status, code = 413, "too_large"
+
+
+class TooManyRequests(SsaplanError):
+    """Too many attempts (failed logins); ``retry_after`` says when to try again (seconds)."""
+
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
 class Invalid(SsaplanError):
     """Input failed validation; ``details`` names every field and reason."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB = "sqlite:///ssaplan.db"
@@ -26,6 +26,21 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     session_hours: int = 12
     cookie_secure: bool = False
+    # Bounds on what one request or file may hold (issue 10). Every refusal names its setting.
+    max_body_bytes: int = Field(2 * 1024**2, ge=1024)  # SSAPLAN_MAX_BODY_BYTES: JSON and forms
+    max_upload_bytes: int = Field(256 * 1024**2, ge=1024)  # SSAPLAN_MAX_UPLOAD_BYTES: multipart
+    max_xlsx_bytes: int = Field(256 * 1024**2, ge=1024)  # SSAPLAN_MAX_XLSX_BYTES: uncompressed
+    max_xlsx_cells: int = Field(5_000_000, ge=1)  # SSAPLAN_MAX_XLSX_CELLS
+    max_csv_columns: int = Field(500, ge=1)  # SSAPLAN_MAX_CSV_COLUMNS
+    max_csv_line_chars: int = Field(1024**2, ge=80)  # SSAPLAN_MAX_CSV_LINE_CHARS
+    # Logins (issue 10): failures allowed per window before 429, per account and per address.
+    login_failures_per_account: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(20, ge=1)
+    login_window_seconds: int = Field(900, ge=1)
+    max_concurrent_hashes: int = Field(4, ge=1)  # Argon2 uses ~64 MiB per check
+    # Keys the audit chain (HMAC-SHA256); kept outside the database (core/audit.py).
+    audit_key: SecretStr | None = None  # SSAPLAN_AUDIT_KEY
+    audit_key_file: str | None = None  # SSAPLAN_AUDIT_KEY_FILE: a file holding the key
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ssaplan.core import audit
@@ -25,7 +27,9 @@ from ssaplan.core.errors import (
     StaleVersion,
     Unauthenticated,
 )
-from ssaplan.core.models import RoleAssignment, User
+from ssaplan.core.logins import LoginGuard
+from ssaplan.core.models import AppSetting, AuthSession, RoleAssignment, User
+from ssaplan.core.passwords import password_problems
 from ssaplan.core.permissions import (
     SCOPE_KINDS,
     Actor,
@@ -39,7 +43,7 @@ from ssaplan.core.permissions import (
 from ssaplan.core.store import Store
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD = 10
+DEMO_USERS_KEY = "demo_users"  # the demo's accounts: known passwords, refused in production
 
 
 def grants_of(user: User) -> tuple[Grant, ...]:
@@ -104,10 +108,13 @@ def add_user(
     full_name: str = "",
     scope_kind: str | None = None,
     scope: str | None = None,
+    demo: bool = False,
 ) -> User:
     """Create a user with one role assignment; admins only. Every problem is reported at once.
 
     Without ``scope_kind`` the role gets its default scope (planners: their agency).
+    ``demo`` marks one of the demo world's accounts: its published password skips the
+    policy, and it cannot log in in production mode until its password is reset.
     """
     require(actor, "user:manage")
     problems: list[Detail] = []
@@ -115,8 +122,8 @@ def add_user(
         problems.append(
             Detail(("username",), "use 2-64 lowercase letters, digits, '.', '_' or '-'")
         )
-    if len(password) < MIN_PASSWORD:
-        problems.append(Detail(("password",), f"must be at least {MIN_PASSWORD} characters"))
+    if not demo:
+        problems.extend(Detail(("password",), p) for p in password_problems(password, username))
     agency_id = ""
     try:
         agency_id = directory().resolve("agency", agency)
@@ -144,9 +151,76 @@ def add_user(
     )
     session.add(user)
     session.flush()
+    if demo:
+        _set_demo_users(session, demo_users(session) | {username})
     audit.record(
         session,
-        audit.Entry(actor.username, "create", "user", username, None, public(user)),
+        audit.Entry(
+            actor.username, "create", "user", username, None, public(user), "demo" if demo else ""
+        ),
+    )
+    return user
+
+
+def demo_users(session: Session) -> set[str]:
+    """The accounts the demo created whose published passwords were never changed."""
+    row = session.get(AppSetting, DEMO_USERS_KEY)
+    return set(json.loads(row.value)) if row is not None else set()
+
+
+def _set_demo_users(session: Session, names: set[str]) -> None:
+    row = session.get(AppSetting, DEMO_USERS_KEY)
+    if row is None:
+        row = AppSetting(key=DEMO_USERS_KEY, value="[]")
+        session.add(row)
+    row.value = json.dumps(sorted(names))
+    session.flush()
+
+
+def reset_password(session: Session, actor: Actor, username: str, password: str) -> User:
+    """Set a new password (admins only), checked against the policy; ends the user's logins."""
+    require(actor, "user:manage")
+    user = get_user(session, username, lock=True)
+    problems = [Detail(("password",), p) for p in password_problems(password, username)]
+    if problems:
+        raise Invalid("cannot set this password", problems)
+    user.password_hash = hash_password(password)
+    user.version += 1
+    session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    names = demo_users(session)
+    if username in names:
+        _set_demo_users(session, names - {username})
+    session.flush()
+    audit.record(
+        session,
+        audit.Entry(actor.username, "update", "user", username, summary="password reset"),
+    )
+    return user
+
+
+def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
+    """Deactivate (or reactivate) a user (admins only); deactivating ends their logins."""
+    require(actor, "user:manage")
+    user = get_user(session, username, lock=True)
+    if user.active == active:
+        return user
+    before = public(user)
+    user.active = active
+    user.version += 1
+    if not active:
+        session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    session.flush()
+    audit.record(
+        session,
+        audit.Entry(
+            actor.username,
+            "update",
+            "user",
+            username,
+            before,
+            public(user),
+            "activated" if active else "deactivated",
+        ),
     )
     return user
 
@@ -326,15 +400,41 @@ def authenticate(session: Session, username: str, password: str) -> User:
 
 
 def login(
-    store: Store, username: str, password: str, *, kind: str, hours: int
+    store: Store,
+    username: str,
+    password: str,
+    *,
+    kind: str,
+    hours: int,
+    address: str | None = None,
+    guard: LoginGuard | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Check credentials and open a login; returns the user (public) and the secret token.
 
     The password is checked in a read-only session: hashing takes tens of milliseconds
     and must not hold the database's write lock, or concurrent logins queue behind it.
+    With a ``guard`` (the app's), repeated failures are refused with 429 before any
+    hashing and at most a few hashes run at once (:mod:`ssaplan.core.logins`). Every
+    failure is audited (``login_failed``, with the client address).
     """
-    with store.session() as session:
-        user_id = authenticate(session, username, password).id
+    name = username.strip().lower()[:64]
+    if guard is not None:
+        guard.check(name, address)
+    try:
+        with guard.hashing() if guard is not None else nullcontext(), store.session() as session:
+            user_id = authenticate(session, username, password).id
+            if guard is not None and guard.production and name in demo_users(session):
+                raise Unauthenticated(
+                    "demo accounts cannot log in in production mode: reset the password "
+                    "(ssaplan user reset-password) or deactivate the account"
+                )
+    except Unauthenticated:
+        if guard is not None:
+            guard.failed(name, address)
+        _audit_failure(store, name, kind, address)
+        raise
+    if guard is not None:
+        guard.succeeded(name)
     with store.transaction() as session:
         user = session.get(User, user_id)
         if user is None or not user.active:  # removed or deactivated in between
@@ -344,6 +444,20 @@ def login(
             session, audit.Entry(user.username, "login", "user", user.username, summary=kind)
         )
         return public(user), token
+
+
+def _audit_failure(store: Store, name: str, kind: str, address: str | None) -> None:
+    with store.transaction() as session:
+        audit.record(
+            session,
+            audit.Entry(
+                name or "(empty)",
+                "login_failed",
+                "user",
+                name or "(empty)",
+                summary=f"{kind} login from {address or 'an unknown address'}",
+            ),
+        )
 
 
 def logout(session: Session, token: str) -> None:

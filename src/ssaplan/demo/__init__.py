@@ -92,6 +92,7 @@ def load_demo(store: Store, *, seed: int = 2013, if_empty: bool = False) -> Demo
                     role=role,
                     agency=agency,
                     full_name=full_name,
+                    demo=True,
                 )
             users.append(
                 {"username": username, "password": password, "role": role, "agency": agency}

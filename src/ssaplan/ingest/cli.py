@@ -174,6 +174,12 @@ def import_programs(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="a .xlsx workbook or a .csv file")],
     skip_invalid: SkipOpt = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="overwrite programs changed since the file was exported (each is audited)"
+        ),
+    ] = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -187,7 +193,7 @@ def import_programs(
         raise BadRequest(f"no such file: {file}")
     with _opened(st) as store, store.transaction() as session:
         summary = IngestService(session, Actor.operator()).import_programs(
-            file, skip_invalid=skip_invalid
+            file, skip_invalid=skip_invalid, force=force
         )
 
     def human() -> None:

@@ -34,7 +34,6 @@ Windows-1252 (what Excel writes), which the summary says.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -47,6 +46,7 @@ from typing import Any
 import pydantic
 
 from ssaplan.core.errors import Detail
+from ssaplan.core.limits import csv_rows
 from ssaplan.ingest.currency import MAX_USD
 from ssaplan.ingest.mapping import HERE, Mappings, taxonomy_for
 from ssaplan.portfolio.schemas import ProgramCreate
@@ -188,7 +188,7 @@ def read_foreign_assistance(
             Detail((name,), f"cannot decode the file ({exc}): save it as CSV UTF-8")
         )
         return result
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = list(csv_rows(text, name))  # refuses over-long lines and over-wide rows first
     header = rows[0] if rows else []
     layout, columns = detect(header)
     result = FaResult(layout, encoding=used)

@@ -36,7 +36,7 @@ from ssaplan.core.errors import Detail
 from ssaplan.ingest.iati_activity import ActivityRecord
 from ssaplan.ingest.mapping import Mappings, taxonomy_for
 from ssaplan.portfolio.engine import fiscal_year
-from ssaplan.portfolio.schemas import ProgramCreate
+from ssaplan.portfolio.schemas import MAX_DESCRIPTION, ProgramCreate
 from ssaplan.reference.catalog import Catalog
 
 STATUS_TO_PIPELINE = {
@@ -142,7 +142,7 @@ def activity_to_program(
     fields: dict[str, Any] = {
         "id": rec.identifier,
         "title": (act.get("title") or rec.identifier)[:300],
-        "description": description,
+        "description": description[:MAX_DESCRIPTION],  # a donor's essay is kept in part
         "agency": agency,
         "countries": countries,
         "regions": regions,

@@ -59,6 +59,7 @@ PROGRAM_COLUMNS = (
     "disbursed",
     "budget_account",
     "shares",
+    "version",  # the version exported; an import refuses to overwrite a newer one
 )
 REQUIRED_COLUMNS = ("id", "title", "agency", "country", "start", "end")
 # Cells that may not be empty: ``id`` may (a new program gets one), and ``country`` may
@@ -111,6 +112,7 @@ def program_rows(p: ProgramPublic) -> list[dict[str, Any]]:
         "end": p.end,
         "status": p.status,
         "marking": p.marking,
+        "version": p.version,
     }
     shares = _shares_cell(p)
     if not p.budget:

@@ -7,9 +7,7 @@ file, sheet, row and column (or file, line and column for CSV). See
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,7 +16,9 @@ from typing import Any
 
 import pydantic
 
-from ssaplan.core.errors import Detail
+from ssaplan.core.errors import Detail, TooLarge
+from ssaplan.core.limits import CellBudget, check_workbook, csv_rows
+from ssaplan.core.settings import get_settings
 from ssaplan.ingest.programs_io import (
     CODED,
     LINE_COLUMNS,
@@ -86,7 +86,7 @@ def _read_csv(path: Path, name: str) -> ProgramTable:
             (),
             [Detail((name, f"line {line}"), "the file is not UTF-8: save it as CSV UTF-8")],
         )
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv_rows(text, name)  # refuses over-long lines and over-wide rows first
     header = next(reader, None)
     if not header:
         return ProgramTable([], [], (), [Detail((name, "line 1"), "the file is empty")])
@@ -121,6 +121,8 @@ def _read_workbook(path: Path, name: str) -> ProgramTable:
 
     from openpyxl import load_workbook
 
+    check_workbook(path, name)  # uncompressed size and declared cells, before parsing
+    budget = CellBudget(name)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError) as exc:
@@ -136,7 +138,7 @@ def _read_workbook(path: Path, name: str) -> ProgramTable:
                 [Detail((name,), f"no sheet named {PROGRAMS_SHEET!r} (sheets: {wb.sheetnames})")],
             )
         rows, columns, problems = _sheet_rows(
-            wb[PROGRAMS_SHEET], name, PROGRAMS_SHEET, PROGRAM_COLUMNS, REQUIRED_COLUMNS
+            wb[PROGRAMS_SHEET], name, PROGRAMS_SHEET, PROGRAM_COLUMNS, REQUIRED_COLUMNS, budget
         )
         milestones: list[Row] = []
         if MILESTONES_SHEET in wb.sheetnames:
@@ -146,6 +148,7 @@ def _read_workbook(path: Path, name: str) -> ProgramTable:
                 MILESTONES_SHEET,
                 MILESTONE_COLUMNS,
                 ("program_id", "name"),
+                budget,
             )
             problems += more
         return ProgramTable(
@@ -156,10 +159,22 @@ def _read_workbook(path: Path, name: str) -> ProgramTable:
 
 
 def _sheet_rows(
-    ws: Any, name: str, sheet: str, known: tuple[str, ...], required: tuple[str, ...]
+    ws: Any,
+    name: str,
+    sheet: str,
+    known: tuple[str, ...],
+    required: tuple[str, ...],
+    budget: CellBudget,
 ) -> tuple[list[Row], tuple[str, ...], list[Detail]]:
     values = ws.iter_rows(values_only=True)
     header = next(values, None)
+    if header is not None:
+        budget.spend(len(header))
+        if len(header) > get_settings().max_csv_columns:
+            raise TooLarge(
+                f"{name}: sheet {sheet!r} has {len(header):,} columns, more than the limit of "
+                f"{get_settings().max_csv_columns:,} (set SSAPLAN_MAX_CSV_COLUMNS to change it)"
+            )
     if header is None:
         return [], (), [Detail((name, sheet, "row 1"), "the sheet is empty")]
     columns, problems = _header(
@@ -167,6 +182,7 @@ def _sheet_rows(
     )
     rows: list[Row] = []
     for number, cells in enumerate(values, start=2):
+        budget.spend(len(cells))
         if not any(c not in (None, "") for c in cells):
             continue
         if len(rows) >= MAX_ROWS:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ssaplan.coordination.service import CoordinationService
 from ssaplan.core import audit
-from ssaplan.core.errors import Detail, Forbidden, Invalid
+from ssaplan.core.errors import Detail, Forbidden, Invalid, StaleVersion
 from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import utcnow
 from ssaplan.ingest.currency import UsdConverter
@@ -40,7 +40,7 @@ from ssaplan.ingest.importrun import (
     short,
 )
 from ssaplan.ingest.mapping import get_mappings
-from ssaplan.ingest.programs_read import read_table, table_to_programs
+from ssaplan.ingest.programs_read import ProgramTable, read_table, table_to_programs
 from ssaplan.portfolio.schemas import ProgramCreate, ProgramPublic
 from ssaplan.portfolio.service import PortfolioService
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
@@ -157,8 +157,13 @@ class IngestService:
         *,
         name: str | None = None,
         skip_invalid: bool = False,
+        force: bool = False,
     ) -> dict[str, Any]:
         """Import a programs workbook (``.xlsx``) or CSV; every cell is checked first.
+
+        A row's ``version`` (written by the export) must be the stored one: a file
+        exported before someone else's edit does not silently revert it. ``force``
+        overwrites anyway, and each program so overwritten is named in the audit trail.
 
         Programs are matched by ``id``: new ones are created, changed ones updated and
         equal ones left untouched, so re-importing an export changes nothing.
@@ -169,7 +174,9 @@ class IngestService:
         run = ImportRun(skip_invalid)
         table = read_table(path, name)
         ids = {str(r.cells.get("id") or "").strip() for r in table.rows} - {""}
-        drafts = table_to_programs(table, self.catalog, self._stored(ids))
+        stored = self._stored(ids)
+        forced = self._check_versions(table, stored, name, force)
+        drafts = table_to_programs(table, self.catalog, stored)
         if drafts.file_problems:
             raise Invalid(
                 f"{name} cannot be imported as it is; nothing was saved", drafts.file_problems
@@ -207,6 +214,24 @@ class IngestService:
             "unchanged": counts["unchanged"],
             "skipped": run.skipped,
         }
+        if forced:
+            summary["forced"] = [
+                {"id": pid, "file_version": v, "stored_version": now} for pid, v, now in forced
+            ]
+            audit.record_many(
+                self.session,
+                [
+                    audit.Entry(
+                        self.actor.username,
+                        "import",
+                        "program",
+                        pid,
+                        summary=f"--force: {name[:150]} (exported at version {v}) overwrote "
+                        f"version {now}",
+                    )
+                    for pid, v, now in forced
+                ],
+            )
         audit.record(
             self.session,
             audit.Entry(
@@ -222,6 +247,44 @@ class IngestService:
             ),
         )
         return summary
+
+    def _check_versions(
+        self, table: ProgramTable, stored: dict[str, ProgramPublic], name: str, force: bool
+    ) -> list[tuple[str, int, int]]:
+        """Take the ``version`` cells out of the rows; refuse stale ones unless ``force``.
+
+        Returns the (id, file version, stored version) of the programs forced over.
+        """
+        stale: dict[str, tuple[int, int, tuple[str, ...]]] = {}
+        problems: list[Detail] = []
+        for row in table.rows:
+            cell = row.cells.pop("version", None)
+            pid = str(row.cells.get("id") or "").strip()
+            if cell in (None, "") or not pid or pid not in stored:
+                continue
+            try:
+                version = int(str(cell).strip().removesuffix(".0"))
+            except ValueError:
+                problems.append(Detail((*row.loc, "version"), f"{cell!r} is not a version number"))
+                continue
+            if version < stored[pid].version and pid not in stale:
+                stale[pid] = (version, stored[pid].version, row.loc)
+        table.columns = tuple(c for c in table.columns if c != "version")
+        if problems:
+            raise Invalid(f"{name} cannot be imported as it is; nothing was saved", problems)
+        if stale and not force:
+            raise StaleVersion(
+                f"{len(stale)} program(s) in {name} were changed after the file was exported; "
+                "nothing was saved (export again, or use --force to overwrite those changes)",
+                [
+                    Detail(
+                        (*loc, "version"),
+                        f"{pid}: the file has version {v}, the program is at version {now}",
+                    )
+                    for pid, (v, now, loc) in stale.items()
+                ],
+            )
+        return [(pid, v, now) for pid, (v, now, _loc) in stale.items()]
 
     def _stored(self, ids: set[str]) -> dict[str, ProgramPublic]:
         """The stored programs among ``ids``."""

@@ -241,7 +241,7 @@ class ProgramListQuery(ProgramFilter):
     """A filter plus paging and order, as the list API takes it (unknown parameters refused)."""
 
     limit: int = Field(50, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=2**31 - 1)  # a database integer; past it is no page
     sort: SortKey = "id"
 
     def filter(self) -> ProgramFilter:

@@ -23,6 +23,7 @@ MIN_FY, MAX_FY = 1990, 2100
 # 250 countries and territories; a line per fiscal year and account), low enough that
 # one request cannot make the server build a huge program.
 MAX_TEXT = 100_000
+MAX_DESCRIPTION = MAX_TEXT  # a 100 MB description was stored (and copied into the audit) before
 MAX_PARTNERS = 300
 MAX_OBJECTIVES = 100
 MAX_BUDGET_LINES = 2_000

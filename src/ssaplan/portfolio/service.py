@@ -521,6 +521,18 @@ class PortfolioService:
             program = existing.get(item.id) if item.id else None
             if program is not None:
                 self._collect_scope(program, (*loc, "agency"), denied)
+                # An import follows the pipeline like an edit does (issue 10): no
+                # jumping from proposed to completed because a file says so.
+                new_status = fields.get("status")
+                if new_status is not None and not self._transition_ok(program.status, new_status):
+                    problems.append(
+                        Detail(
+                            (*loc, "status"),
+                            f"cannot go from {program.status} to {new_status}: next steps are "
+                            f"{_next_steps(program.status)}",
+                        )
+                    )
+                    continue
                 before = snapshot(program)
                 try:
                     apply_fields(program, fields, loc)

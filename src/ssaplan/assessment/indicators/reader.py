@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import math
 import re
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from ssaplan.assessment.indicators.layouts import (
     detect_layout,
 )
 from ssaplan.core.errors import BadRequest, Detail
+from ssaplan.core.limits import csv_rows
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
 MAX_NAME = 200
@@ -254,7 +254,7 @@ def parse_indicator_bytes(
     delimiter = ","
     if "," not in first_line:
         delimiter = "\t" if "\t" in first_line else ";" if ";" in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv_rows(text, name, delimiter=delimiter)  # bounded lines and width (issue 10)
     try:
         header = next(reader, None)
     except csv.Error as exc:

@@ -1,0 +1,169 @@
+"""Logins are defended (issue 10, item 3): throttling per account and per address,
+bounded hashing, failed logins audited, a password policy, deactivation and reset,
+demo accounts refused in production."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ssaplan.app import create_app
+from ssaplan.core import audit, logins
+from ssaplan.core.errors import Invalid, TooManyRequests
+from ssaplan.core.logins import LoginGuard
+from ssaplan.core.settings import Settings
+from ssaplan.core.store import Store
+from ssaplan.core.users import add_user
+from tests.conftest import OPERATOR, PASSWORD, make_user, run_cli
+
+PRODUCTION = Settings(environment="production", secret_key="k" * 40, cookie_secure=True)
+
+
+def _token(client: TestClient, username: str, password: str) -> int:
+    return client.post(
+        "/api/auth/token", json={"username": username, "password": password}
+    ).status_code
+
+
+def test_an_account_is_throttled_after_five_failures(sqlite_store: Store) -> None:
+    client = TestClient(create_app(sqlite_store))
+    make_user(sqlite_store, "alice", "viewer")
+    for _ in range(5):
+        assert _token(client, "alice", "wrong-password-1") == 401
+    r = client.post("/api/auth/token", json={"username": "alice", "password": PASSWORD})
+    assert r.status_code == 429  # even the right password waits out the window
+    assert int(r.headers["Retry-After"]) > 0
+    assert r.json()["error"]["code"] == "too_many_requests"
+    with sqlite_store.session() as session:
+        failed = [r for r in audit.search(session, entity_id="alice") if r.action == "login_failed"]
+    assert len(failed) == 5
+    assert "testclient" in failed[0].summary  # the client address is recorded
+
+
+def test_one_address_is_throttled_across_accounts(sqlite_store: Store) -> None:
+    client = TestClient(create_app(sqlite_store, Settings(login_failures_per_address=8)))
+    for i in range(8):
+        assert _token(client, f"user{i}", "wrong-password-1") == 401
+    assert _token(client, "someone-else", "wrong-password-1") == 429
+
+
+def test_the_window_passes_and_success_clears_the_count() -> None:
+    guard = LoginGuard(Settings(login_failures_per_account=2, login_window_seconds=60))
+    now = [1000.0]
+    guard._now = lambda: now[0]
+    guard.failed("bob", None)
+    guard.failed("bob", None)
+    with pytest.raises(TooManyRequests) as info:
+        guard.check("bob", None)
+    assert info.value.retry_after == 61
+    now[0] += 61
+    guard.check("bob", None)  # the window passed
+    guard.failed("bob", None)
+    guard.succeeded("bob")
+    guard.failed("bob", None)
+    guard.check("bob", None)  # one failure since the success
+
+
+def test_hashes_run_a_bounded_number_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logins, "HASH_WAIT_SECONDS", 0.2)
+    guard = LoginGuard(Settings(max_concurrent_hashes=2))
+    release = threading.Event()
+    held = threading.Barrier(3)
+
+    def hold() -> None:
+        with guard.hashing():
+            held.wait()
+            release.wait(5)
+
+    threads = [threading.Thread(target=hold) for _ in range(2)]
+    for t in threads:
+        t.start()
+    held.wait()
+    # a third must wait, then is told to come back
+    with pytest.raises(TooManyRequests), guard.hashing():
+        pass
+    release.set()
+    for t in threads:
+        t.join()
+    with guard.hashing():
+        pass
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("aaaaaaaaaa", "different characters"),
+        (" " * 10, "different characters"),
+        ("dana-the-planner", "user name"),
+        ("Password123", "common passwords"),
+        ("short", "at least 10"),
+    ],
+)
+def test_weak_passwords_are_refused(sqlite_store: Store, password: str, reason: str) -> None:
+    with sqlite_store.transaction() as session, pytest.raises(Invalid) as info:
+        add_user(
+            session, OPERATOR, username="dana", password=password, role="viewer", agency="State"
+        )
+    assert any(reason in d.msg for d in info.value.details), info.value.details
+
+
+def test_demo_accounts_are_refused_in_production_until_reset(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with sqlite_store.transaction() as session:
+        add_user(
+            session,
+            OPERATOR,
+            username="admin",
+            password="admin-demo-pass",
+            role="admin",
+            agency="State",
+            demo=True,
+        )
+    local = TestClient(create_app(sqlite_store))
+    assert _token(local, "admin", "admin-demo-pass") == 200  # the demo works locally
+    prod = TestClient(create_app(sqlite_store, PRODUCTION))
+    r = prod.post("/api/auth/token", json={"username": "admin", "password": "admin-demo-pass"})
+    assert r.status_code == 401 and "demo" in r.json()["error"]["message"]
+    url = str(sqlite_store.engine.url)
+    code, _, err = run_cli(
+        capsys, "user", "reset-password", "admin", "--password", "a fresh passphrase", "--db", url
+    )
+    assert code == 0, err
+    assert _token(prod, "admin", "a fresh passphrase") == 200
+
+
+def test_deactivate_and_reset_password_end_logins(
+    sqlite_store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = TestClient(create_app(sqlite_store))
+    make_user(sqlite_store, "erin", "viewer")
+    token = client.post("/api/auth/token", json={"username": "erin", "password": PASSWORD}).json()[
+        "token"
+    ]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/me", headers=auth).status_code == 200
+    url = str(sqlite_store.engine.url)
+
+    code, _, err = run_cli(
+        capsys, "user", "reset-password", "erin", "--password", "aaaaaaaaaa", "--db", url
+    )
+    assert code == 1 and "different characters" in err  # the policy holds here too
+    code, _, err = run_cli(
+        capsys, "user", "reset-password", "erin", "--password", "new long passphrase", "--db", url
+    )
+    assert code == 0, err
+    assert client.get("/api/me", headers=auth).status_code == 401  # the old login ended
+    assert _token(client, "erin", PASSWORD) == 401
+    assert _token(client, "erin", "new long passphrase") == 200
+
+    code, out, err = run_cli(capsys, "user", "deactivate", "erin", "--db", url, "--json")
+    assert code == 0, err
+    assert '"active": false' in out
+    assert _token(client, "erin", "new long passphrase") == 401
+    with sqlite_store.session() as session:
+        summaries = [r.summary for r in audit.search(session, entity_id="erin")]
+    assert "deactivated" in summaries and "password reset" in summaries
