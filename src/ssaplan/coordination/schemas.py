@@ -8,9 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ssaplan.core.schemas import StrictModel
-
-from ssaplan.core.schemas import Page
+from ssaplan.core.schemas import Page, StrictModel
 
 
 class DonorActivitySummary(BaseModel):

@@ -198,33 +198,6 @@ def reset_password(session: Session, actor: Actor, username: str, password: str)
     return user
 
 
-def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
-    """Deactivate (or reactivate) a user (admins only); deactivating ends their logins."""
-    require(actor, "user:manage")
-    user = get_user(session, username, lock=True)
-    if user.active == active:
-        return user
-    before = public(user)
-    user.active = active
-    user.version += 1
-    if not active:
-        session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
-    session.flush()
-    audit.record(
-        session,
-        audit.Entry(
-            actor.username,
-            "update",
-            "user",
-            username,
-            before,
-            public(user),
-            "activated" if active else "deactivated",
-        ),
-    )
-    return user
-
-
 def get_user(session: Session, username: str, *, lock: bool = False) -> User:
     stmt = select(User).where(User.username == username)
     if lock:
@@ -352,7 +325,7 @@ def set_active(
     *,
     version: int | None = None,
 ) -> User:
-    """Deactivate a user (locked out at once: every login of theirs stops working) or
+    """Deactivate a user (locked out at once: their open logins are ended) or
     reactivate them (admins only); ``version`` guards against races."""
     require(actor, "user:manage")
     user = get_user(session, username, lock=True)
@@ -373,6 +346,8 @@ def set_active(
     before = public(user)
     user.active = active
     user.version += 1
+    if not active:
+        session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.flush()
     audit.record(
         session,

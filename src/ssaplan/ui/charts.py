@@ -216,7 +216,7 @@ def heatmap(
                 fill = HEAT[level]
             tip = tooltips[i][j] if tooltips is not None else f"{name} / {columns[j]}: {value}"
             label = labels[i][j] if labels is not None and not empty else ""
-            ink = ' style="fill:#fff"' if not empty and fill in HEAT[3:] else ""
+            ink = ' fill="#fff"' if not empty and fill in HEAT[3:] else ""
             out.append(
                 f'<g class="cell{" empty" if empty else ""}"><rect x="{x + 1}" y="{y + 1}" '
                 f'width="{cell - 2}" height="{row_h - 2}" fill="{fill}"/>'
