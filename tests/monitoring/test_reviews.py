@@ -220,9 +220,11 @@ def test_suspend_moves_the_program_and_records_the_reason(world: World) -> None:
         history = PortfolioService(session, ADMIN).history(world.crisis)
     decision = next(h for h in history if h.action == "review decision")
     assert "suspend — because of suspend reasons" in decision.summary
-    assert any(
-        h.action == "update" and h.after and h.after["status"] == "suspended" for h in history
+    suspended = next(
+        h for h in history if h.action == "update" and h.after and h.after["status"] == "suspended"
     )
+    # The pipeline wants a reason to suspend: the review's decision and rationale are it.
+    assert "decided suspend: because of suspend reasons" in (suspended.summary or "")
     # A suspended program continues only at a status it resumes at.
     with world.store.transaction() as session:
         again = _service(session).open_review(world.crisis, "manual", ["calm again"])

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ssaplan.core import audit
 from ssaplan.core.errors import Conflict, Detail, Forbidden, Invalid, NotFound, StaleVersion
+from ssaplan.core.models import AppSetting
 from ssaplan.core.permissions import Actor, can, require, restrict
 from ssaplan.core.schemas import Page
 from ssaplan.core.store import utcnow
@@ -58,6 +59,10 @@ from ssaplan.portfolio.service import PortfolioService
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 RESUMABLE = ("approved", "notified", "obligated", "implementing")
+
+
+RESTRICTIONS_SEEN = "monitoring.restrictions_seen"
+CHANGE_WORDS = {"create": "new", "import": "imported", "update": "changed", "delete": "removed"}
 
 
 class ReviewService:
@@ -258,6 +263,12 @@ class ReviewService:
             already += what == "unchanged"
             if what != "unchanged":
                 out.append(review_public(review, p, rules))
+        if programs is None and (wanted is None or "legal_restriction" in wanted):
+            legal = self.review_restriction_changes()
+            opened += legal.opened
+            refreshed += legal.refreshed
+            already += legal.already_open
+            out.extend(legal.reviews)
         return RunReport(
             as_of=self.as_of,
             programs_checked=len(facts),
@@ -266,6 +277,55 @@ class ReviewService:
             already_open=already,
             reviews=out,
         )
+
+    def review_restriction_changes(self) -> RunReport:
+        """Open an immediate ``legal_restriction`` review of every program that a
+        restriction written since the last call reaches (a new, changed, ended or removed
+        restriction in the compliance register, read through its hook).
+
+        The last audit record handled is kept in ``app_settings``
+        (``monitoring.restrictions_seen``), so each change is reviewed once; with the rule
+        switched off the changes are passed over.
+        """
+        require(self.actor, "review:open")
+        from ssaplan.compliance.service import ComplianceService
+
+        setting = self.session.get(AppSetting, RESTRICTIONS_SEEN)
+        seen = int(setting.value) if setting is not None else 0
+        compliance = ComplianceService(self.session, self.actor, self.catalog, today=self.as_of)
+        reasons: dict[str, list[str]] = {}
+        while True:
+            changes = compliance.restriction_changes(after_audit_id=seen, limit=500)
+            for c in changes:
+                r = c.after or c.before
+                if r is None:
+                    continue
+                what = CHANGE_WORDS.get(c.action, c.action)
+                period = f"from {r.start.isoformat()}" + (
+                    f" to {r.end.isoformat()}" if r.end is not None else ", open-ended"
+                )
+                text = f"{what} restriction on {r.country} ({r.type}, {period}; {r.citation})"
+                for code in c.affected_programs:
+                    reasons.setdefault(code, []).append(text)
+            if changes:
+                seen = changes[-1].audit_id
+            if len(changes) < 500:
+                break
+        if setting is None:
+            self.session.add(AppSetting(key=RESTRICTIONS_SEEN, value=str(seen)))
+        else:
+            setting.value = str(seen)
+        self.session.flush()
+        if not reasons or not self.monitoring.rules().enabled("legal_restriction"):
+            return RunReport(
+                as_of=self.as_of,
+                programs_checked=0,
+                opened=0,
+                refreshed=0,
+                already_open=0,
+                reviews=[],
+            )
+        return self.open_many(reasons, "legal_restriction", source="compliance register")
 
     def open_annual_cycle(self, fy: int) -> RunReport:
         """Open the annual review of fiscal year ``fy`` for every program not completed
@@ -412,6 +472,11 @@ class ReviewService:
         update: dict[str, Any] = {"version": program.version}
         if new_status != program.status:
             update["status"] = new_status
+            # Suspending or terminating needs a reason (kept in the program's audit trail).
+            update["reason"] = (
+                f"review {review_id} ({r.trigger.replace('_', ' ')}) decided "
+                f"{data.decision.replace('_', ' ')}: {data.rationale}"
+            )[:2000]
         if changed_lines:
             update["budget"] = budget
         if len(update) > 1:

@@ -250,8 +250,8 @@ def statement(section: str, rules: RuleSet) -> str:
         )
     if section == "legal_restriction":
         return (
-            "A new, ended or changed legal restriction reaches the program (opened by the "
-            f"compliance domain, immediately): recommend {rec}{off}."
+            "A new, ended, changed or removed restriction in the compliance register reaches "
+            f"the program (reviewed at the next run of the rules): recommend {rec}{off}."
         )
     if section == "crisis_event":
         return (
