@@ -108,11 +108,11 @@ def test_a_failed_write_mid_file_writes_nothing(
     real_write = coordination.CoordinationService.replace_activities
     writes = {"n": 0}
 
-    def failing_write(self: Any, *args: Any, **kwargs: Any) -> None:
+    def failing_write(self: Any, *args: Any, **kwargs: Any) -> int:
         writes["n"] += 1
         if writes["n"] == 2:
             raise OSError("disk full")
-        real_write(self, *args, **kwargs)
+        return real_write(self, *args, **kwargs)
 
     monkeypatch.setattr(coordination.CoordinationService, "replace_activities", failing_write)
     before = db_state(store)

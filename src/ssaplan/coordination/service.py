@@ -10,9 +10,11 @@ identifier, so re-importing a file updates it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, Dialect, Table, delete, func, select
@@ -450,6 +452,19 @@ class _BulkWriter:
             cursor.executemany(sql, rows)
         finally:
             cursor.close()
+
+
+def as_stored(value: Any) -> Any:
+    """A Python value in the form :data:`ACTIVITY_COLUMNS` rows carry it: dates as ISO
+    text, JSON columns as JSON text, decimals as text (for rows not built by the IATI
+    reader, such as the demo's)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def _bound(column: Any, dialect: Dialect, value: Any) -> Any:
