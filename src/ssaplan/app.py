@@ -29,6 +29,7 @@ from ssaplan.core.permissions import Actor
 from ssaplan.core.settings import Settings, get_settings
 from ssaplan.core.spec import load
 from ssaplan.core.store import Store, require_current_schema
+from ssaplan.core.timing import ServerTiming
 from ssaplan.reference.catalog import get_catalog
 from ssaplan.ui.templating import Templating, render
 
@@ -82,6 +83,7 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
         docs_url=None,
         redoc_url=None,
     )
+    app.add_middleware(ServerTiming)
     app.state.store = store
     app.state.settings = settings
     app.state.templating = Templating(domains.template_packages(), domains.navigation())
