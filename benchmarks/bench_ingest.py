@@ -128,12 +128,15 @@ def _child(kind: str, path: str, db: str | None) -> dict[str, Any]:
     from ssaplan.ingest import iati
     from ssaplan.ingest.service import IngestService
 
+    from ssaplan import domains
+
+    domains.install()  # the roles and their actions
     if kind == "import-here":
         iati.WORKER_MIN_BYTES = 1 << 62
     store = Store(db)
     started = time.perf_counter()
     with store.transaction() as session:
-        summary = IngestService(session, Actor("benchmark", "admin")).import_iati([Path(path)])
+        summary = IngestService(session, Actor("benchmark", role="admin")).import_iati([Path(path)])
     seconds = time.perf_counter() - started
     store.dispose()
     # The reader process, if there was one, has been waited for: it counts as a child.

@@ -10,6 +10,7 @@ browser to ``/login`` instead).
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -149,4 +150,10 @@ def app_from_environment() -> FastAPI:
     )
     # Health checks read the schema version through Alembic; its INFO lines would flood the log.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    return create_app()
+    app = create_app()
+    # What is loaded by now (modules, the reference catalog, compiled templates) lives as
+    # long as the worker: moved out of the collector's sight, it is no longer traversed
+    # by every full collection, which otherwise cost a third of a list request.
+    gc.collect()
+    gc.freeze()
+    return app
