@@ -18,8 +18,9 @@ Rows:
   the stricter of the two baselines.
 - *import into SQLite*: the real import (safety checks, versions, currency conversion,
   bulk writes, audit) in one transaction. Large files are parsed and read by a second
-  process while the first writes (``ssaplan.ingest.iati._Worker``); peak memory is that
-  of both processes added up.
+  process while the first writes (``ssaplan.ingest.iati._Worker``) when a core is idle
+  (``iati.spare_core``: load average below cores - 1), else in one process; peak
+  memory is that of both processes added up.
 - *import into SQLite, one process*: the same with the second process turned off, to
   show what it brings.
 - *import into PostgreSQL*: the same file into a throwaway PostgreSQL server started
@@ -123,12 +124,11 @@ def _child(kind: str, path: str, db: str | None) -> dict[str, Any]:
     assert db is not None
     import resource
 
+    from ssaplan import domains
     from ssaplan.core.permissions import Actor
     from ssaplan.core.store import Store
     from ssaplan.ingest import iati
     from ssaplan.ingest.service import IngestService
-
-    from ssaplan import domains
 
     domains.install()  # the roles and their actions
     if kind == "import-here":

@@ -33,6 +33,12 @@ from tests.ingest.conftest import (
 Write = Callable[[str, str | bytes], Path]
 
 
+@pytest.fixture(autouse=True)
+def idle_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests check the worker, not the load of the machine they run on."""
+    monkeypatch.setattr(iati, "spare_core", lambda: True)
+
+
 @pytest.fixture
 def in_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     """Read every file in the second process, however small."""
@@ -191,6 +197,14 @@ def test_stopping_early_stops_the_reader(
 def test_small_files_are_read_here(tmp_path: Path, workers: list[Any]) -> None:
     path = shared_data("iati", "publishers", "gb-1_dfid_drc__CD.xml")
     assert path.stat().st_size < iati.WORKER_MIN_BYTES
+    assert sum(1 for _ in _iter(path)) == 205 and workers == []
+
+
+def test_a_busy_machine_reads_here(
+    in_worker: None, workers: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(iati, "spare_core", lambda: False)
+    path = shared_data("iati", "publishers", "gb-1_dfid_drc__CD.xml")
     assert sum(1 for _ in _iter(path)) == 205 and workers == []
 
 
