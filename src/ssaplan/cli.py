@@ -163,7 +163,16 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="worker processes (default: one per core; SQLite in WAL mode serves "
+            "readers from every worker at once)",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -172,9 +181,19 @@ def serve(
 
     st = state(ctx, db, as_json)
     store = open_store(st)  # refuse early, with a clear message, if not initialized
+    if not os.environ.get("SSAPLAN_SECRET_KEY"):
+        from ssaplan.core.auth import local_secret
+
+        with store.transaction() as session:  # made once here, not raced by the workers
+            local_secret(session)
     store.dispose()
     os.environ["SSAPLAN_DB"] = db_url(st)
-    info(f"ssaplan serving {db_url(st)} at http://{host}:{port}  (Ctrl-C stops)")
+    if workers is None:
+        workers = default_workers()
+    info(
+        f"ssaplan serving {db_url(st)} at http://{host}:{port} with {workers} worker"
+        f"{'s' if workers != 1 else ''}  (Ctrl-C stops)"
+    )
     uvicorn.run(
         "ssaplan.app:app_from_environment",
         factory=True,
@@ -183,6 +202,14 @@ def serve(
         workers=workers,
         log_level="warning",
     )
+
+
+def default_workers() -> int:
+    """One worker process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _fail(args: list[str], exc: SsaplanError) -> None:

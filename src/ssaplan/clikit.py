@@ -21,8 +21,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from ssaplan.core.defaults import DEFAULT_DB
 from ssaplan.core.errors import BadRequest
-from ssaplan.core.settings import DEFAULT_DB
 from ssaplan.core.store import Store, require_current_schema
 
 DbOpt = Annotated[

@@ -58,6 +58,24 @@ def test_migrations_reach_every_head_and_match_the_models(store: Store) -> None:
     assert head_revisions()
 
 
+def test_the_quick_head_reading_agrees_with_alembic() -> None:
+    """Commands check the heads without importing alembic; the answer is alembic's."""
+    from alembic.script import ScriptDirectory
+
+    from ssaplan.core.store import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert head_revisions() == frozenset(script.get_heads())
+
+
+def test_a_database_behind_the_code_is_refused(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM alembic_version")
+        conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('0001_foundation')")
+    with pytest.raises(BadRequest, match="older than this ssaplan"):
+        require_current_schema(store)
+
+
 def test_migration_history_has_one_head() -> None:
     """Branches built side by side are merged, so the next revision has one parent."""
     assert len(head_revisions()) == 1, f"merge the heads {sorted(head_revisions())}"

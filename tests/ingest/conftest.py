@@ -25,7 +25,7 @@ from ssaplan.core.models import AuditHead, AuditRecord
 from ssaplan.core.store import Store
 from ssaplan.ingest.service import IngestService
 from ssaplan.portfolio.models import BudgetLine, Milestone, Program
-from tests.conftest import OPERATOR, SHARED
+from tests.conftest import OPERATOR, SHARED, shared_data
 
 IATI = SHARED / "data" / "iati"
 US_ASSISTANCE = SHARED / "data" / "us-assistance"
@@ -52,6 +52,9 @@ def xml_counts(path: Path) -> tuple[int, int]:
     root = etree.parse(str(path), parser).getroot()
     activities = [root] if root.tag == "iati-activity" else root.findall("iati-activity")
     return len(activities), sum(len(a.findall("transaction")) for a in activities)
+
+
+DONOR_TABLES = [m for m in TABLES if m.__tablename__.startswith("donor_")]
 
 
 def db_state(store: Store) -> dict[str, Any]:
@@ -116,3 +119,30 @@ def transaction(code: str, day: str, value: str, currency: str = "") -> str:
         f'<transaction><transaction-type code="{code}"/><transaction-date iso-date="{day}"/>'
         f'<value{cur} value-date="{day}">{value}</value></transaction>'
     )
+
+
+def dfid_copies(path: Path, copies: int) -> Path:
+    """The real DFID file's 205 activities ``copies`` times, with new identifiers."""
+    root = etree.parse(str(shared_data("iati", "publishers", "gb-1_dfid_drc__CD.xml"))).getroot()
+    out = etree.Element("iati-activities", version="1.01")
+    for copy in range(copies):
+        for a in root.findall("iati-activity"):
+            clone = etree.fromstring(etree.tostring(a))
+            ident = clone.find("iati-identifier")
+            assert ident is not None
+            ident.text = f"{ident.text}-C{copy}"
+            out.append(clone)
+    path.write_bytes(etree.tostring(out, xml_declaration=True, encoding="UTF-8"))
+    return path
+
+
+def stored_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every donor row, as stored (the import time aside), in key order."""
+    out = {}
+    with store.session() as session:
+        for model in DONOR_TABLES:
+            table = model.__table__
+            columns = [c for c in table.columns if c.key != "imported_at"]
+            rows = session.execute(select(*columns).order_by(*table.primary_key.columns)).all()
+            out[model.__tablename__] = [tuple(r) for r in rows]
+    return out

@@ -60,3 +60,29 @@ def test_amounts_must_be_plain_finite_numbers(text: str) -> None:
 def test_plain_numbers_parse_exactly() -> None:
     assert parse_amount(" 1000000.99 ") == Decimal("1000000.99")
     assert parse_amount("-5") == Decimal(-5)
+
+
+def test_the_rate_table_equals_the_package_to_the_last_digit() -> None:
+    """The lazily built table gives exactly what ``CurrencyConverter(decimal=True)`` with
+    both fallbacks gives: same currencies, same ranges, same rate on sampled days
+    inside, between and outside the published ones."""
+    import random
+    from datetime import timedelta
+
+    from currency_converter import CurrencyConverter
+
+    from ssaplan.ingest.currency import RateTable
+
+    package = CurrencyConverter(
+        fallback_on_missing_rate=True, fallback_on_wrong_date=True, decimal=True
+    )
+    table = RateTable()
+    assert table.currencies == frozenset(package.currencies)
+    rng = random.Random(2013)
+    for code in sorted(package.currencies):
+        assert table.bounds(code) == tuple(package.bounds[code])
+        first = package.bounds[code].first_date
+        days = [first - timedelta(days=3), first, first + timedelta(days=1)]
+        days += [date(1998, 1, 1) + timedelta(days=rng.randrange(11_000)) for _ in range(40)]
+        for day in days:
+            assert table.usd_per_unit(code, day) == Decimal(package.convert(1, code, "USD", day))

@@ -22,7 +22,13 @@ from typing import Any
 
 from ssaplan.coordination.overlaps import OverlapService
 from ssaplan.coordination.schemas import MarkCreate
-from ssaplan.coordination.service import CoordinationService
+from ssaplan.coordination.service import (
+    ACTIVITY_COLUMNS,
+    CHILD_COLUMNS,
+    CHILD_TABLES,
+    CoordinationService,
+    as_stored,
+)
 from ssaplan.core import audit
 from ssaplan.core.permissions import Actor
 from ssaplan.core.spec import DemoContext
@@ -168,6 +174,24 @@ class DonorActivityRows:
     sectors: list[dict[str, Any]] = field(default_factory=list)
     budgets: list[dict[str, Any]] = field(default_factory=list)
     transactions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def activity_row(self) -> tuple[Any, ...]:
+        values = {**self.activity, "identifier": self.identifier}
+        return tuple(as_stored(values[c]) for c in ACTIVITY_COLUMNS)
+
+    @property
+    def child_rows(self) -> tuple[list[tuple[Any, ...]], ...]:
+        return tuple(
+            [
+                tuple(
+                    as_stored({**row, "activity_id": self.identifier}[c])
+                    for c in CHILD_COLUMNS[name]
+                )
+                for row in getattr(self, name)
+            ]
+            for name, _ in CHILD_TABLES
+        )
 
 
 def program_create(

@@ -1,20 +1,23 @@
 """Storing and reading other donors' activities and published U.S. figures.
 
-Writes are bulk (SQLAlchemy Core ``insert`` with lists of rows, in batches) because an
-IATI file may hold hundreds of thousands of activities; they run in the caller's
-transaction and the caller records the audit summary (one record per imported file).
-An activity is replaced whole by identifier, so re-importing a file updates it.
+Writes of donor activities are bulk because an IATI file may hold hundreds of
+thousands of activities: the importer hands over plain row tuples (see
+:class:`ActivityRows`), written with one ``executemany`` per table on SQLite and with
+``COPY`` on PostgreSQL. They run in the caller's transaction and the caller records
+the audit summary (one record per imported file). An activity is replaced whole by
+identifier, so re-importing a file updates it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import itemgetter
+from decimal import Decimal
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Date, Dialect, Table, delete, func, select
+from sqlalchemy import Connection, Dialect, Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from ssaplan.coordination.models import (
@@ -41,18 +44,33 @@ from ssaplan.core.permissions import Actor, require
 DELETE_CHUNK = 500
 
 
-class ActivityRows(Protocol):
-    """One activity as rows: what an importer hands over (see ``ingest.iati_activity``)."""
-
-    identifier: str
-    activity: dict[str, Any]
-    orgs: list[dict[str, Any]]
-    countries: list[dict[str, Any]]
-    regions: list[dict[str, Any]]
-    sectors: list[dict[str, Any]]
-    budgets: list[dict[str, Any]]
-    transactions: list[dict[str, Any]]
-
+# How an importer hands over an activity: one tuple per row, values in these column
+# orders and already in the form both back ends store without a conversion per value
+# (dates as ISO ``YYYY-MM-DD`` text, ``titles``/``descriptions`` as JSON text, amounts
+# as decimal text, ``usd`` as an int). The columns every row of one import shares
+# (``RUN_COLUMNS``) are added here. A test checks these cover every column.
+ACTIVITY_COLUMNS: tuple[str, ...] = (
+    "identifier",
+    "reporting_org_ref",
+    "reporting_org_type",
+    "reporting_org_name",
+    "title",
+    "titles",
+    "descriptions",
+    "default_language",
+    "default_currency",
+    "status",
+    "planned_start",
+    "actual_start",
+    "planned_end",
+    "actual_end",
+    "humanitarian",
+    "default_aid_type",
+    "default_finance_type",
+    "default_flow_type",
+    "source_line",
+)
+RUN_COLUMNS: tuple[str, ...] = ("iati_version", "source_file", "imported_at", "imported_by")
 
 CHILD_TABLES: tuple[tuple[str, Any], ...] = (
     ("orgs", DonorParticipatingOrg),
@@ -62,6 +80,60 @@ CHILD_TABLES: tuple[tuple[str, Any], ...] = (
     ("budgets", DonorBudget),
     ("transactions", DonorTransaction),
 )
+CHILD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orgs": ("activity_id", "seq", "role", "ref", "type", "name"),
+    "countries": ("activity_id", "seq", "code", "iso3", "name", "percentage"),
+    "regions": ("activity_id", "seq", "code", "vocabulary", "percentage"),
+    "sectors": ("activity_id", "seq", "vocabulary", "code", "name", "percentage"),
+    "budgets": (
+        "activity_id",
+        "seq",
+        "kind",
+        "type",
+        "status",
+        "period_start",
+        "period_end",
+        "amount",
+        "currency",
+        "value_date",
+        "usd",
+    ),
+    "transactions": (
+        "activity_id",
+        "seq",
+        "type",
+        "transaction_date",
+        "amount",
+        "currency",
+        "value_date",
+        "usd",
+        "provider_ref",
+        "provider_name",
+        "receiver_ref",
+        "receiver_name",
+        "aid_type",
+        "finance_type",
+        "humanitarian",
+    ),
+}
+
+
+class ActivityRows(Protocol):
+    """One activity as rows: what an importer hands over (see ``ingest.iati_activity``).
+
+    ``activity_row`` has the values of :data:`ACTIVITY_COLUMNS`; ``child_rows`` one list
+    of rows (tuples or lists) per table of :data:`CHILD_TABLES`, in that order, each
+    row the values of the table's :data:`CHILD_COLUMNS` (``activity_id`` first).
+    """
+
+    @property
+    def identifier(self) -> str: ...
+
+    @property
+    def activity_row(self) -> tuple[Any, ...]: ...
+
+    @property
+    def child_rows(self) -> tuple[Sequence[Sequence[Any]], ...]: ...
 
 
 @dataclass(frozen=True)
@@ -128,38 +200,24 @@ class CoordinationService:
                 delete(DonorActivity).where(DonorActivity.identifier.in_(chunk))
             )
             replaced += int(result.rowcount or 0)
-        activities = []
-        children: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in CHILD_TABLES}
-        for r in records:
-            row = r.activity
-            row["identifier"] = r.identifier
-            row["iati_version"] = version
-            row["source_file"] = source_file[:300]
-            row["imported_at"] = imported_at
-            row["imported_by"] = self.actor.username
-            activities.append(row)
-            for name, _ in CHILD_TABLES:
-                rows = getattr(r, name)
-                for child in rows:
-                    child["activity_id"] = r.identifier
-                children[name].extend(rows)
-        self._bulk_insert(DonorActivity, activities)
-        for name, model in CHILD_TABLES:
-            if children[name]:
-                self._bulk_insert(model, children[name])
-        return replaced
-
-    def _bulk_insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
-        """``INSERT`` many rows with one DB-API ``executemany``.
-
-        The Core ``insert()`` is compiled once per table and back end, and each column's
-        own bind processor (dates, booleans, JSON, UTC timestamps) is applied to the
-        values; this is what ``session.execute(insert(table), rows)`` does, without its
-        per-row bookkeeping, which dominated the cost of large IATI imports.
-        """
         connection = self.session.connection()
-        plan = _insert_plan(_table(model), connection.dialect)
-        connection.exec_driver_sql(plan.sql, [plan.bind(row) for row in rows])
+        writer = _BulkWriter(connection)
+        run = (
+            version,
+            source_file[:300],
+            _bound(DonorActivity.__table__.c.imported_at, connection.dialect, imported_at),
+            self.actor.username,
+        )
+        writer.insert(
+            DonorActivity.__tablename__,
+            ACTIVITY_COLUMNS + RUN_COLUMNS,
+            [r.activity_row + run for r in records],
+        )
+        for i, (name, model) in enumerate(CHILD_TABLES):
+            rows = [row for r in records for row in r.child_rows[i]]
+            if rows:
+                writer.insert(model.__tablename__, CHILD_COLUMNS[name], rows)
+        return replaced
 
     def upsert_figures(self, rows: Iterable[dict[str, Any]]) -> FigureCounts:
         """Insert published figures, or update the amount of those already stored
@@ -361,59 +419,59 @@ class CoordinationService:
         )
 
 
-@dataclass(frozen=True)
-class _InsertPlan:
-    """A compiled ``INSERT`` for one table and back end, and how to bind a row to it."""
+class _BulkWriter:
+    """Rows into a table in the fewest round trips the back end allows, on the
+    session's own connection (so inside the import's transaction).
 
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # only columns that need one
-    positional: bool
-    pick: Callable[[dict[str, Any]], tuple[Any, ...]]  # the row's values, in column order
+    SQLite: one DB-API ``executemany`` of plain tuples per table (the driver binds
+    them in C). PostgreSQL: ``COPY ... FROM STDIN`` (psycopg 3 ``cursor.copy``), which
+    streams the rows without a statement per row; the server checks constraints and
+    foreign keys as for an ``INSERT``, and a failure aborts the whole transaction.
+    """
 
-    def bind(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        """The row's values as the driver takes them (tuple or dict), processed."""
+    def __init__(self, connection: Connection) -> None:
+        self.dialect = connection.dialect
+        self.raw = connection.connection.driver_connection
+        self.quote = self.dialect.identifier_preparer.quote
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` (values in the order of ``columns``) into ``table``."""
+        names = ", ".join(self.quote(c) for c in columns)
+        if self.dialect.name == "postgresql":
+            with self.raw.cursor() as cursor:  # type: ignore[union-attr]
+                # Names are this module's own constants, quoted: no user input in the SQL.
+                sql = f"COPY {self.quote(table)} ({names}) FROM STDIN"
+                with cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(columns))
+        cursor = self.raw.cursor()  # type: ignore[union-attr]
         try:
-            values = list(self.pick(row))
-        except KeyError:  # a column the row leaves out: NULL
-            values = [row.get(n) for n in self.names]
-        for i, process in self.processors:
-            if values[i] is not None:
-                values[i] = process(values[i])
-        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+            sql = f"INSERT INTO {self.quote(table)} ({names}) VALUES ({marks})"  # noqa: S608 - own constants
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
 
 
-_PLANS: dict[tuple[str, str], _InsertPlan] = {}
+def as_stored(value: Any) -> Any:
+    """A Python value in the form :data:`ACTIVITY_COLUMNS` rows carry it: dates as ISO
+    text, JSON columns as JSON text, decimals as text (for rows not built by the IATI
+    reader, such as the demo's)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
-def _insert_plan(table: Table, dialect: Dialect) -> _InsertPlan:
-    key = (table.name, dialect.name)
-    plan = _PLANS.get(key)
-    if plan is None:
-        compiled = table.insert().compile(dialect=dialect)
-        positional = bool(compiled.positional)
-        names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
-        columns = {c.key: c for c in table.columns}
-        processors = tuple(
-            (i, process)
-            for i, n in enumerate(names)
-            if (process := _bind_processor(columns[n], dialect))
-        )
-        pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-        plan = _InsertPlan(str(compiled), names, processors, positional, pick)
-        _PLANS[key] = plan
-    return plan
-
-
-def _bind_processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    if dialect.name == "sqlite" and type(column.type) is Date:
-        # SQLAlchemy stores SQLite dates as "YYYY-MM-DD" (its DATE storage format), which
-        # is exactly date.isoformat(); the C method is several times faster per value.
-        return date.isoformat
-    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
-        dialect
-    )
-    return processor
+def _bound(column: Any, dialect: Dialect, value: Any) -> Any:
+    """``value`` as the column's type hands it to the driver (e.g. a UTC timestamp as
+    SQLite's text); done once per batch for the values every row shares."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process is not None else value
 
 
 def _table(model: Any) -> Table:

@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DB = "sqlite:///ssaplan.db"
+from ssaplan.core.defaults import DEFAULT_DB
+
+__all__ = ["DEFAULT_DB", "Settings", "get_settings"]
 
 
 class Settings(BaseSettings):

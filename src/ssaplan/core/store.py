@@ -6,6 +6,7 @@ shared deployment. The same models and Alembic migrations serve both.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -193,18 +194,36 @@ def migrate(store: Store, revision: str = "heads") -> None:
 
 
 def current_revisions(store: Store) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
+    """The revisions the database is at (its ``alembic_version`` rows)."""
     with store.engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads())
+        return {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+
+
+_REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN = re.compile(r"^down_revision\b[^=]*=\s*(.+)$", re.M)
 
 
 @lru_cache(maxsize=1)
 def head_revisions() -> frozenset[str]:
-    """The newest schema revisions this code knows (read from the scripts once)."""
-    from alembic.script import ScriptDirectory
+    """The newest schema revisions this code knows, read from the scripts' own
+    ``revision`` and ``down_revision`` lines.
 
-    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    Every command checks them, and importing ``alembic.script`` to ask would cost more
+    than the rest of a short command's start-up; ``tests/test_migrations`` checks this
+    reading agrees with alembic's.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = script.read_text(encoding="utf-8")
+        found = _REVISION.search(text)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN.search(text)
+        if down is not None:
+            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+    return frozenset(revisions - parents)
 
 
 def require_current_schema(store: Store) -> None:

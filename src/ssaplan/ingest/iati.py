@@ -18,7 +18,15 @@ use ``version="xx"``), is read by structure and reported as ``1.0x (inferred)`` 
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import marshal
+import os
 import re
+import struct
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +34,7 @@ from typing import IO, Any
 
 from lxml import etree
 
+import ssaplan
 from ssaplan.core.errors import Detail, Invalid
 from ssaplan.ingest.currency import UsdConverter
 from ssaplan.ingest.iati_activity import (
@@ -35,7 +44,12 @@ from ssaplan.ingest.iati_activity import (
     ActivityRecord,
     line_of,
 )
-from ssaplan.reference.catalog import Catalog
+from ssaplan.reference.catalog import Catalog, get_catalog
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: the pipe keeps its default size
+    fcntl = None  # type: ignore[assignment]
 
 SUPPORTED_VERSIONS = ("1.00", "1.01", "1.02", "1.03", "1.04", "1.05", "2.01", "2.02", "2.03")
 _NUMERIC = re.compile(r"^\s*(\d+)(?:\.(\d{1,2}))?\s*$")
@@ -109,15 +123,55 @@ class IatiFile:
         self.progress = progress
 
     def activities(self) -> Iterator[ActivityRecord | ActivityProblem]:
-        """Each activity, in file order, as rows or as its problems."""
+        """Each activity, in file order, as rows or as its problems.
+
+        A file of :data:`WORKER_MIN_BYTES` or more is parsed and read by a second
+        process (:func:`_worker_main`) while this one writes what it has already read:
+        the two halves of the work then run on two cores. Records, problems, errors
+        and progress are the same either way.
+        """
         source = self.info.source
         if not self.path.is_file():
             raise file_error(source, 0, "no such file", "file not found")
         if self.info.size == 0:
             raise file_error(source, 1, "the file is empty", "empty file")
+        if self.info.size >= WORKER_MIN_BYTES and self._worker_reads_alike() and spare_core():
+            worker = _Worker.start(self.path, source)
+            if worker is not None:
+                yield from self._from_worker(worker)
+                return
+        yield from self.read_here()
+
+    def read_here(self) -> Iterator[ActivityRecord | ActivityProblem]:
+        """Each activity, parsed and read in this process."""
         with self.path.open("rb") as raw:
             stream: Any = _Counting(raw, self.progress)  # file-like: lxml only calls read()
             yield from self._stream(stream)
+
+    def _worker_reads_alike(self) -> bool:
+        # The worker builds its own catalog and converter: the shipped ones.
+        return self.catalog is get_catalog() and type(self.converter) is UsdConverter
+
+    def _from_worker(self, worker: _Worker) -> Iterator[ActivityRecord | ActivityProblem]:
+        with worker:
+            for message in worker.messages():
+                kind = message[0]
+                _, read, self.info.version, self.info.version_note = message[:4]
+                if read and self.progress is not None:
+                    self.progress(read)
+                if kind == "invalid":
+                    _, _, _, _, text, details = message
+                    raise Invalid(text, [Detail(tuple(loc), msg) for loc, msg in details])
+                if kind == "end":
+                    return
+                for item in message[4]:
+                    if item[0] == _RECORD:
+                        yield ActivityRecord(*item[1:])
+                    else:
+                        _, identifier, line, details = item
+                        yield ActivityProblem(
+                            identifier, line, [Detail(tuple(loc), msg) for loc, msg in details]
+                        )
 
     def _stream(self, stream: Any) -> Iterator[ActivityRecord | ActivityProblem]:
         source = self.info.source
@@ -286,3 +340,181 @@ class _Counting:
     def last_line(self) -> int:
         """The number of the file's last line (known once the end was read)."""
         return self.newlines + (0 if self.last_byte == b"\n" else 1)
+
+
+# -- the second process ---------------------------------------------------------------
+WORKER_MIN_BYTES = 16 * 1024 * 1024  # below this, starting a process costs more than it saves
+WORKER_BATCH = 100  # activities per message from the worker
+_RECORD, _PROBLEM = 0, 1
+_FRAME = struct.Struct("<I")
+_PIPE_BYTES = 1 << 20  # room for ~800 activities while the writer is busy in the database
+
+
+def spare_core() -> bool:
+    """Whether a core is idle for the reader process (load average below cores - 1).
+
+    On a busy machine the two processes queue for the same cores and the pipe between
+    them is pure cost: ``bench_ingest`` measured the two-process import at 0.36 of a
+    bare parse with the load average at 7 on 2 cores, the one-process one at 0.66.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available: assume idle
+        return (cores or 1) > 1
+    return (cores or 1) > 1 and load < (cores or 1) - 1
+
+
+class _Worker:
+    """A child Python process that reads one file and sends what it read down a pipe.
+
+    Messages are ``marshal``-ed tuples of plain values, each prefixed with its length:
+    ``("batch", bytes_read, version, version_note, items)``, then ``("end", ...)`` or
+    ``("invalid", ..., message, details)`` (the four first fields as in a batch). The
+    child is this module run with ``-m`` (no ``multiprocessing``: no re-import of the
+    caller's ``__main__``, safe from threads).
+    It ends when the file does, when its pipe closes (this process stopped reading or
+    died: its next write fails) or when it is killed; whatever was read is then
+    discarded with the caller's transaction.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], errors: IO[bytes]) -> None:
+        self.process = process
+        self.errors = errors
+
+    @classmethod
+    def start(cls, path: Path, source: str) -> _Worker | None:
+        """Start a worker for ``path``; ``None`` if it cannot start (then read here)."""
+        root = str(Path(ssaplan.__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the worker
+        try:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "ssaplan.ingest.iati", "--worker", source, str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+                bufsize=1 << 16,
+            )
+        except OSError:
+            errors.close()
+            return None
+        assert process.stdout is not None  # noqa: S101 - stdout=PIPE, just above
+        with contextlib.suppress(AttributeError, OSError):  # Linux only; a hint
+            fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        worker = cls(process, errors)
+        if worker._receive() != ("ready",):
+            worker.close()  # it could not even import ssaplan: read in this process
+            return None
+        return worker
+
+    def messages(self) -> Iterator[tuple[Any, ...]]:
+        """Every message until ``end`` or ``invalid``; an error if the worker died."""
+        while True:
+            message = self._receive()
+            if message is None:
+                code = self.process.wait()
+                self.errors.seek(0)
+                tail = self.errors.read()[-2000:].decode("utf-8", "replace").strip()
+                raise RuntimeError(
+                    f"the IATI reader process ended before the end of the file (exit code "
+                    f"{code}); nothing was written" + (f": {tail}" if tail else "")
+                )
+            yield message
+            if message[0] in ("end", "invalid"):
+                return
+
+    def _receive(self) -> tuple[Any, ...] | None:
+        stdout = self.process.stdout
+        assert stdout is not None  # noqa: S101 - stdout=PIPE
+        head = stdout.read(_FRAME.size)
+        if len(head) < _FRAME.size:
+            return None
+        (size,) = _FRAME.unpack(head)
+        body = stdout.read(size)
+        if len(body) < size:
+            return None
+        message: tuple[Any, ...] = marshal.loads(body)  # noqa: S302 - our own child's data
+        return message
+
+    def close(self) -> None:
+        """Stop the worker if it still runs, and release its pipes."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.errors.close()
+
+    def __enter__(self) -> _Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _worker_main(source: str, path: str) -> int:
+    """The worker's side: read ``path`` and send every record (see :class:`_Worker`)."""
+    channel = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
+    os.dup2(2, 1)  # a stray print must not corrupt the messages
+
+    def send(message: tuple[Any, ...]) -> None:
+        body = marshal.dumps(message)
+        channel.write(_FRAME.pack(len(body)) + body)
+        channel.flush()
+
+    read = 0
+
+    def progress(n: int) -> None:
+        nonlocal read
+        read += n
+
+    send(("ready",))
+    # Everything loaded so far lives as long as the process: keep the collector off it.
+    gc.freeze()
+    reader = IatiFile(
+        Path(path),
+        catalog=get_catalog(),
+        converter=UsdConverter(),
+        source=source,
+        progress=progress,
+    )
+    info = reader.info
+    items: list[tuple[Any, ...]] = []
+    try:
+        for result in reader.read_here():
+            if isinstance(result, ActivityRecord):
+                items.append(
+                    (
+                        _RECORD,
+                        result.identifier,
+                        result.line,
+                        result.activity_row,
+                        result.child_rows,
+                        result.budget_count,
+                        result.warnings,
+                    )
+                )
+            else:
+                details = [(d.loc, d.msg) for d in result.details]
+                items.append((_PROBLEM, result.identifier, result.line, details))
+            if len(items) >= WORKER_BATCH:
+                send(("batch", read, info.version, info.version_note, items))
+                read, items = 0, []
+        send(("batch", read, info.version, info.version_note, items))
+        send(("end", 0, info.version, info.version_note))
+    except Invalid as exc:
+        details = [(d.loc, d.msg) for d in exc.details]
+        send(("invalid", read, info.version, info.version_note, exc.message, details))
+    except BrokenPipeError:
+        return 1  # the importer stopped listening: nothing to do
+    channel.close()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        sys.exit(_worker_main(sys.argv[2], sys.argv[3]))
+    sys.exit("usage: python -m ssaplan.ingest.iati --worker SOURCE PATH")

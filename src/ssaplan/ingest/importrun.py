@@ -60,10 +60,9 @@ class ImportRun:
 def count_written(counter: Counter[str], r: ActivityRecord) -> None:
     """Add an activity and its transactions, budgets and planned disbursements."""
     counter["activities"] += 1
-    counter["transactions"] += len(r.transactions)
-    budgets = r.budget_count
-    counter["budgets"] += budgets
-    counter["planned_disbursements"] += len(r.budgets) - budgets
+    counter["transactions"] += r.transaction_count
+    counter["budgets"] += r.budget_count
+    counter["planned_disbursements"] += r.money_row_count - r.budget_count
 
 
 def short(detail: Detail, loc: tuple[str | int, ...] | None) -> str:

@@ -105,9 +105,9 @@ class IngestService:
         }
         if as_portfolio:
             summary["portfolio"] = {"created": 0, "updated": 0, "unchanged": 0}
+            summary["agency_fallbacks"] = {"agency": fallback_agency, "activities": 0}
         else:
             summary["replaced"] = 0
-            summary["agency_fallbacks"] = {"agency": fallback_agency, "activities": 0}
         self.coordination.begin_write()
         for path, name in zip(paths, names, strict=True):
             seen_before = dict(run.seen) if skip_invalid else None

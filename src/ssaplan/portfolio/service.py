@@ -700,26 +700,35 @@ class PortfolioService:
         partner = partners[0] if len(partners) == 1 else "MULTI"
         start: date = fields["start"]
         prefix = f"{agency}-{partner}-{engine.fiscal_year(start)}-"
-        if prefix not in next_seq:
-            like = prefix.replace("_", r"\_") + "%"
-            taken = list(
+        loaded = f"{agency}-*"  # marks an agency whose taken codes were all read
+        if loaded not in next_seq:
+            # One read per agency (not per partner and year): every code it used.
+            like = f"{agency}-".replace("_", r"\_").replace("%", r"\%") + "%"
+            taken = set(
                 self.session.execute(
                     select(Program.code).where(Program.code.like(like, escape="\\"))
                 ).scalars()
             )
             # Codes of deleted programs stay taken (their history keeps the name).
-            taken += list(
+            taken.update(
                 self.session.execute(
-                    select(AuditRecord.entity_id).where(
+                    select(AuditRecord.entity_id)
+                    .where(
                         and_(
                             AuditRecord.entity_type == "program",
                             AuditRecord.entity_id.like(like, escape="\\"),
                         )
                     )
+                    .distinct()
                 ).scalars()
             )
-            numbers = [int(t[len(prefix) :]) for t in taken if t[len(prefix) :].isdigit()]
-            next_seq[prefix] = max(numbers, default=0) + 1
+            for code in taken:
+                head, _, tail = code.rpartition("-")
+                if tail.isdigit():
+                    key = head + "-"
+                    next_seq[key] = max(next_seq.get(key, 1), int(tail) + 1)
+            next_seq[loaded] = 0
+        next_seq.setdefault(prefix, 1)
         number = next_seq[prefix]
         next_seq[prefix] += 1
         return f"{prefix}{number:04d}"
