@@ -29,7 +29,7 @@ BOUNDED = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
 
 # -- IATI ------------------------------------------------------------------------------
 IATI_TAGS = [
