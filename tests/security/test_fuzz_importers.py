@@ -7,6 +7,7 @@ Bounded: a fixed number of examples each, derandomized, no example database.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,28 @@ def test_a_panel_wider_or_longer_than_its_bounds_is_refused(tmp_path: Path) -> N
             assert "max_" in exc.message, exc.message
         else:
             raise AssertionError(f"{path.name} was read")
+
+
+# -- a damaged workbook (found by `make fuzz`: a corrupt deflate stream was a crash) ------
+def test_a_damaged_workbook_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from ssaplan.ingest.programs_io import PROGRAM_COLUMNS
+    from ssaplan.ingest.programs_read import read_table
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "programs"
+    sheet.append(list(PROGRAM_COLUMNS))
+    sheet.append(["x"] * len(PROGRAM_COLUMNS))
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    data = good.read_bytes()
+    damaged = tmp_path / "damaged.xlsx"
+    for offset in range(40, len(data) - 40, max(1, len(data) // 300)):
+        flipped = bytearray(data)
+        flipped[offset] ^= 0x5A
+        damaged.write_bytes(bytes(flipped))
+        with contextlib.suppress(SsaplanError):
+            read_table(damaged, "damaged.xlsx")
