@@ -11,6 +11,7 @@ browser to ``/login`` instead).
 from __future__ import annotations
 
 import gc
+import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,15 +22,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ssaplan import __version__, domains
 from ssaplan.core.deps import requires
 from ssaplan.core.errors import Detail, SsaplanError, envelope
-from ssaplan.core.guard import RequestGuard, SecurityHeaders, security_headers
+from ssaplan.core.guard import PUBLIC_WITH_BODY, RequestGuard, SecurityHeaders, security_headers
 from ssaplan.core.logins import LoginGuard
 from ssaplan.core.permissions import Actor
+from ssaplan.core.schemas import ERROR_STATUSES, LOGIN_ERROR_STATUSES, ErrorEnvelope
 from ssaplan.core.settings import Settings, get_settings
 from ssaplan.core.spec import load
 from ssaplan.core.store import Store, require_current_schema
@@ -137,6 +139,20 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
             "record); nothing was saved: reload and try again",
         )
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        # An id or number past what the database stores (SQLite's and PostgreSQL's 64-bit
+        # integers) reached a query: the request's mistake, answered as one, not a 500.
+        log.info("out-of-range value on %s %s: %s", request.method, request.url.path, exc)
+        return _error_response(
+            request,
+            422,
+            "invalid",
+            "a number in the request is outside the range the database stores "
+            "(integers from -9223372036854775808 to 9223372036854775807)",
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = "no such page or API route" if exc.status_code == 404 else str(exc.detail)
@@ -167,7 +183,48 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
     for kind in ("api", "views"):
         for target in domains.routers(kind):
             app.include_router(load(target))
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Name in the spec every error status an API route can answer, with the envelope.
+
+    The statuses come from the house (login, permission, body limit, validation, the
+    domain errors), so they are added to the generated spec for every JSON API route
+    but the public health check; 422 is described by the envelope actually sent.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = generate()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        envelope_schema = ErrorEnvelope.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        for name, sub in envelope_schema.pop("$defs", {}).items():
+            schemas.setdefault(name, sub)
+        schemas["ErrorEnvelope"] = envelope_schema
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+        for path, methods in spec.get("paths", {}).items():
+            if not path.startswith("/api") or path == "/api/health":
+                continue
+            statuses = LOGIN_ERROR_STATUSES if path in PUBLIC_WITH_BODY else ERROR_STATUSES
+            for op in methods.values():
+                responses = op.setdefault("responses", {})
+                for status, description in statuses.items():
+                    entry = responses.setdefault(str(status), {"description": description})
+                    entry["content"] = content
+        text = json.dumps(spec["paths"])
+        for unused in ("HTTPValidationError", "ValidationError"):
+            if f'/{unused}"' not in text:
+                schemas.pop(unused, None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:

@@ -20,7 +20,6 @@ days the restriction is in force); a waiver entirely outside it is an error.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from ssaplan.compliance.inputs import Restriction, Waiver, overlap
 from ssaplan.core.errors import Detail, Invalid
+from ssaplan.core.limits import csv_rows
 
 COLUMNS = (
     "country",
@@ -235,7 +235,8 @@ def _read_rows(
     types: frozenset[str],
     resolve_country: CountryResolver,
 ) -> list[_Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Line length and width are bounded before any cell is looked at (issue 10).
+    reader = csv_rows(text, problems.name, strict=True)
     try:
         first = next(reader, None)
     except csv.Error as exc:

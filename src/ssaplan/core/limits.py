@@ -106,11 +106,15 @@ def _bounded_lines(text: str, name: str, max_chars: int) -> Iterator[str]:
 class BoundedReader:
     """A ``csv.reader`` that refuses over-long lines and over-wide rows (see above)."""
 
-    def __init__(self, text: str, name: str, delimiter: str, settings: Settings) -> None:
+    def __init__(
+        self, text: str, name: str, delimiter: str, settings: Settings, strict: bool = False
+    ) -> None:
         self.name = name
         self.max_columns = settings.max_csv_columns
         self._reader = csv.reader(
-            _bounded_lines(text, name, settings.max_csv_line_chars), delimiter=delimiter
+            _bounded_lines(text, name, settings.max_csv_line_chars),
+            delimiter=delimiter,
+            strict=strict,
         )
 
     @property
@@ -132,7 +136,13 @@ class BoundedReader:
 
 
 def csv_rows(
-    text: str, name: str, *, delimiter: str = ",", settings: Settings | None = None
+    text: str,
+    name: str,
+    *,
+    delimiter: str = ",",
+    settings: Settings | None = None,
+    strict: bool = False,
 ) -> BoundedReader:
-    """The rows of a CSV text, refusing over-long lines and over-wide rows (see above)."""
-    return BoundedReader(text, name, delimiter, settings or get_settings())
+    """The rows of a CSV text, refusing over-long lines and over-wide rows (see above);
+    ``strict`` makes malformed quoting a ``csv.Error`` as in ``csv.reader``."""
+    return BoundedReader(text, name, delimiter, settings or get_settings(), strict)

@@ -83,3 +83,43 @@ class AuditVerification(BaseModel):
     records: int
     first_bad_id: int | None
     reason: str
+
+
+class ErrorDetailPublic(BaseModel):
+    """One specific problem in an error: where (``loc``) and what is wrong there."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorBodyPublic(BaseModel):
+    """The content of an error: its HTTP status, a stable code, a message for people."""
+
+    status: int
+    code: str
+    message: str
+    details: list[ErrorDetailPublic]
+
+
+class ErrorEnvelope(BaseModel):
+    """The one error shape every API route answers with (:func:`ssaplan.core.errors.envelope`)."""
+
+    error: ErrorBodyPublic
+
+
+# What every JSON API route can answer besides its own success, through the house:
+# the login check, the permission check, the body limit, validation at the edge, and the
+# domain errors a service raises (bad request, not found, conflict).
+ERROR_STATUSES: dict[int, str] = {
+    400: "The request cannot be processed as given",
+    401: "No valid login came with the request",
+    403: "The login lacks the permission for this action",
+    404: "A record the request names does not exist",
+    409: "The change conflicts with the record's state or with another change",
+    413: "The body is larger than the configured limit (the message names the setting)",
+    422: "The request is not valid (details name each field)",
+}
+LOGIN_ERROR_STATUSES: dict[int, str] = {
+    **ERROR_STATUSES,
+    429: "Too many failed logins; Retry-After says when to try again",
+}

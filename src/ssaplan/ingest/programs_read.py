@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -38,6 +40,18 @@ from ssaplan.reference.catalog import Catalog, Kind, UnknownCode
 
 _SPLIT = re.compile(r"[;|]")
 MAX_ROWS = 200_000
+# What a damaged .xlsx raises from the zip, deflate and XML layers under openpyxl
+# (XML syntax errors are SyntaxErrors; an unsupported zip method is NotImplementedError).
+UNREADABLE_WORKBOOK: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    ValueError,
+    SyntaxError,
+    NotImplementedError,
+)
 
 
 # -- reading ------------------------------------------------------------------------
@@ -117,18 +131,22 @@ def _read_csv(path: Path, name: str) -> ProgramTable:
 
 
 def _read_workbook(path: Path, name: str) -> ProgramTable:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    check_workbook(path, name)  # uncompressed size and declared cells, before parsing
-    budget = CellBudget(name)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+        check_workbook(path, name)  # uncompressed size and declared cells, before parsing
+        return _parse_workbook(path, name)
+    except UNREADABLE_WORKBOOK as exc:
+        # A damaged archive or sheet (found by fuzzing: a corrupt deflate stream, broken
+        # XML inside the zip) is the file's problem, reported as one, never a crash.
         return ProgramTable(
             [], [], (), [Detail((name,), f"cannot read the workbook ({exc}): save it as .xlsx")]
         )
+
+
+def _parse_workbook(path: Path, name: str) -> ProgramTable:
+    from openpyxl import load_workbook
+
+    budget = CellBudget(name)
+    wb = load_workbook(path, read_only=True, data_only=True)
     try:
         if PROGRAMS_SHEET not in wb.sheetnames:
             return ProgramTable(

@@ -56,7 +56,7 @@ from ssaplan.compliance.service.restrictions import (
 from ssaplan.compliance.service.rules import RuleService, shipped_rules
 from ssaplan.compliance.service.vetting import VettingService
 from ssaplan.core import audit
-from ssaplan.core.errors import NotFound
+from ssaplan.core.errors import Detail, Invalid, NotFound
 from ssaplan.core.models import AuditRecord
 from ssaplan.core.permissions import Actor
 from ssaplan.reference.catalog import Catalog, UnknownCode
@@ -383,7 +383,10 @@ class ComplianceService:
         ]
         register = self.vetting.register()
         grouped = core.assisted_units(years, register, self.today, fiscal_year=fy)
-        wanted = self.ctx.catalog.resolve("country", country) if country else None
+        try:
+            wanted = self.ctx.catalog.resolve("country", country) if country else None
+        except UnknownCode as exc:  # a filter naming no country: the caller's mistake
+            raise Invalid(str(exc), [Detail(("query", "country"), str(exc))]) from exc
         names = {uid: u.name for uid, u in register.units.items()}
         types = {t.id: t.name for t in self.ctx.catalog.institution_types.values()}
         titles = {p.code: p.title for p in facts}
