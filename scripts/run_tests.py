@@ -30,6 +30,10 @@ def main() -> int:
             return 1
         else:
             print("WARNING: PostgreSQL not available; its tests will be skipped", file=sys.stderr)
+    # Every test that starts `ssaplan` as a subprocess imports the whole stack again;
+    # without cached bytecode (PYTHONDONTWRITEBYTECODE is set on some machines) each one
+    # compiles SQLAlchemy, pydantic and the app from source first.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     workers = env.get("SSAPLAN_TEST_WORKERS", "2")
     cmd = [
         sys.executable,

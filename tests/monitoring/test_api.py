@@ -28,6 +28,7 @@ class TestReviewsAPI(APIResourceChecks):
     list_url = "/api/reviews"
     writer = ("planner", "State")
     supports_update = False
+    supports_delete = False  # a review is decided, never deleted
     malformed_field = "reasons"
 
     def _create(self, api: Api) -> dict[str, Any]:
@@ -45,6 +46,7 @@ class TestSurgesAPI(APIResourceChecks):
     list_url = "/api/surges"
     writer = ("planner", "State")
     supports_update = False
+    supports_delete = False  # a surge is decided, never deleted
     malformed_field = "amount"
     links: ClassVar[dict[str, int]] = {}
 

@@ -200,7 +200,8 @@ def current_revisions(store: Store) -> set[str]:
 
 
 _REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.M)
-_DOWN = re.compile(r"^down_revision\b[^=]*=\s*(.+)$", re.M)
+# The value runs to the first line that closes it: one string, or a tuple over many lines.
+_DOWN = re.compile(r"^down_revision\b[^=]*=\s*(\([^)]*\)|[^\n]+)", re.M)
 
 
 @lru_cache(maxsize=1)

@@ -88,6 +88,7 @@ def _users(session: Session) -> dict[str, Actor]:
             full_name=full,
             scope_kind=kind,
             scope=scope,
+            demo=True,  # published password: refused in production until reset
         )
         user = get_user(session, username)
         roles = [
@@ -100,7 +101,13 @@ def _users(session: Session) -> dict[str, Actor]:
         if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
             continue
         add_user(
-            session, LOADER, username=username, password=password, role="planner", agency=agency
+            session,
+            LOADER,
+            username=username,
+            password=password,
+            role="planner",
+            agency=agency,
+            demo=True,
         )
     names = [u[0] for u in CYCLE_USERS] + [u for u, _ in PROPOSERS.values()]
     return {n: actor_for(get_user(session, n)) for n in names}
