@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from ssaplan.core.errors import Conflict, Forbidden, Invalid, NotFound, SsaplanError
 from ssaplan.core.models import AuditRecord
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from ssaplan.cycle.analytics import CycleAnalytics
 from ssaplan.cycle.schemas import ProposalUpdate
 from ssaplan.cycle.service import CycleService
+from tests.conftest import OPERATOR
 from tests.cycle.conftest import (
     COM_GHA,
     COM_KEN,
@@ -339,3 +341,39 @@ def test_approved_proposals_are_allocation_candidates(store: Store) -> None:
         (c,) = CycleService(session, VIEWER).candidates(2027).candidates
     assert (c.id, c.country, c.account, c.fiscal_years) == (code, "KEN", "10USC333", [2027, 2028])
     assert [(lv.annual, lv.value) for lv in c.levels] == [(2_000_000, 3.0), (4_000_000, 5.0)]
+
+
+def test_the_inbox_lists_vetting_approvals_about_to_lapse(store: Store) -> None:
+    """A unit's approval that lapses within compliance's alert window waits on the planners
+    who may vet for that partner, with the day it lapses as due."""
+    from ssaplan.compliance.schemas import UnitCreate, VettingCreate
+    from ssaplan.compliance.service import ComplianceService
+    from tests.compliance.conftest import add_program
+
+    add_program(store, "KEN-FMF", countries=["KEN"], agency="DoD/DSCA")
+    today = at(0).date()
+    with store.transaction() as session:
+        svc = ComplianceService(session, OPERATOR, today=today)
+        unit = svc.vetting.create_unit(
+            UnitCreate(name="Kenya Coast Guard", country="KEN", type="border_management")
+        )
+        svc.vetting.create_request(
+            VettingCreate(
+                unit=unit.id,
+                program="KEN-FMF",
+                status="approved",
+                decided=today - timedelta(days=350),
+                validity_days=365,
+            )
+        )
+
+    def inbox(who: Actor) -> list[tuple[str, str, date | None]]:
+        with store.session() as session:
+            items = CycleAnalytics(CycleService(session, who, now=at(0))).inbox().items
+        return [(i.kind, i.ref, i.due) for i in items if i.kind == "vetting"]
+
+    lapses = today - timedelta(days=350) + timedelta(days=364)
+    found = inbox(DOD_PLANNER)
+    assert len(found) == 1 and found[0][1].startswith("vetting-")
+    assert abs((found[0][2] - lapses).days) <= 1  # type: ignore[operator]
+    assert inbox(VIEWER) == []  # a viewer does not vet

@@ -206,8 +206,38 @@ class CycleAnalytics:
                     )
                 )
         items += self._comments(live)
+        items += self._vetting()
         items.sort(key=lambda i: (i.due or date.max, i.since, i.ref))
         return InboxPublic(items=items)
+
+    def _vetting(self) -> list[InboxItem]:
+        """Vetting approvals in the actor's scope that lapse within compliance's alert
+        window: a program may not assist a unit whose approval has lapsed."""
+        s = self.service
+        scope = restrict(s.actor, "compliance:vet")
+        if scope.nothing:
+            return []
+        from ssaplan.compliance.service import ComplianceService
+
+        found = ComplianceService(s.session, s.actor, today=s.today).vetting.expiring()
+        out = []
+        for v, expires_on, days_left in found:
+            if not scope.allows(s.actor.agency_id, [v.country] if v.country else []):
+                continue
+            who = v.unit_name or v.individual or f"request {v.id}"
+            out.append(
+                InboxItem(
+                    kind="vetting",
+                    ref=f"vetting-{v.id}",
+                    since=datetime.combine(v.decided or v.requested, time(), UTC),
+                    due=expires_on,
+                    title=f"{who} ({v.country or 'individual'})",
+                    detail=f"vetting approval lapses on {expires_on} ({days_left} days left)"
+                    + (f" for {v.program}" if v.program else "")
+                    + ": request renewal",
+                )
+            )
+        return out
 
     def _comments(self, live: list[Proposal]) -> list[InboxItem]:
         """Comments by others on the actor's proposals, after the actor last wrote there."""

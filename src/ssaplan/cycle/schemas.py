@@ -258,11 +258,14 @@ class PipelinePublic(BaseModel):
     trend: list[TrendPublic] | None = None
 
 
-InboxKind = Literal["concurrence", "revision", "review", "comment", "notification", "obligation"]
+InboxKind = Literal[
+    "concurrence", "revision", "review", "comment", "notification", "obligation", "vetting"
+]
 
 
 class InboxItem(BaseModel):
-    """Something waiting on the user: ``ref`` is the proposal id."""
+    """Something waiting on the user: ``ref`` is the proposal id (``vetting-N`` for a
+    vetting approval about to lapse, from the compliance register)."""
 
     kind: InboxKind
     ref: str
