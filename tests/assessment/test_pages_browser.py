@@ -26,7 +26,8 @@ def test_ranked_table_quadrant_map_and_country_page(
     page.click("nav.sub >> text=Priority × propensity")
     page.wait_for_url("**/assessment/quadrant*")
     chart = page.locator("#quadrant-chart svg.scatter")
-    assert chart.is_visible() and chart.locator("circle").count() >= 190
+    # only partners with a priority tier are placed (none for those the U.S. does not assist)
+    assert chart.is_visible() and chart.locator("circle").count() >= 100
     assert page.locator("#high-cost tbody tr").count() >= 1
 
     page.click("nav.sub >> text=World map")

@@ -55,7 +55,7 @@ def test_every_page_renders(client: TestClient, sqlite_demo: Store) -> None:
             facts["coup"].country_name,
             "coup (7008)",
         ],
-        "/compliance/eligibility": ["ineligible", "coup_government"],
+        "/compliance/eligibility": ["ineligible", "U.S.C."],  # each reason with its citation
         "/compliance/eligibility?show=all&fiscal_year=2028": ["eligible"],
         "/compliance/vetting": [
             "Requests to decide",

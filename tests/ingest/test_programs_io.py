@@ -51,7 +51,7 @@ def test_a_clean_round_trip_changes_nothing(demo_store: Store, tmp_path: Path, k
     exported = export_file(demo_store, path, kind)
     before, state = versions(demo_store), db_state(demo_store)
     summary = import_file(demo_store, path)
-    assert summary["programs"] == summary["unchanged"] == exported["programs"] > 2000
+    assert summary["programs"] == summary["unchanged"] == exported["programs"] > 1500
     assert summary["created"] == summary["updated"] == 0
     assert versions(demo_store) == before
     after = db_state(demo_store)

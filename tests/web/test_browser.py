@@ -149,7 +149,7 @@ def test_the_admin_pages(sqlite_demo: Store, live_server: Any, browser_page: Any
     page.click("main >> text=Users and roles")
     page.fill("#add-user input[name=username]", "kenya-viewer")
     page.fill("#add-user input[name=full_name]", "Embassy Nairobi")
-    page.fill("#add-user input[name=password]", "kenya-viewer-pass")
+    page.fill("#add-user input[name=password]", "Embassy Nairobi reads 2026")
     page.select_option("#add-user select[name=agency]", "State")
     page.click("#add-user button")
     page.wait_for_url("**/admin/users/kenya-viewer?saved=1")
