@@ -7,7 +7,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 8000
 DEMO_DB ?= sqlite:///ssaplan-demo.db
 
-.PHONY: install demo test test-fast lint bench clean lock
+.PHONY: install demo test test-fast lint bench clean lock fuzz
 
 install: $(STAMP)
 
@@ -35,6 +35,15 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
+
+## A bounded coverage-guided fuzz run (atheris) over the XML, CSV and xlsx readers;
+## FUZZ_SECONDS per reader. A finding stops the run and leaves crash-* (the input) here.
+FUZZ_SECONDS ?= 60
+fuzz: install
+	for target in xml csv xlsx; do \
+	  PYTHONPATH=src $(BIN)/python scripts/fuzz.py $$target -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=2048 -print_final_stats=1 || exit 1; \
+	done
 
 bench: install
 	$(BIN)/python -m benchmarks
