@@ -35,7 +35,7 @@ import httpx
 
 TITLE = "Concurrent writers: 50 readers + 10 editors on the same programs (SQLite, PostgreSQL)"
 READERS, EDITORS, PROGRAMS = 50, 10, 20
-PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway database's user
+PASSWORD = "load test only, 2026"  # passes the password policy
 
 
 def _ssaplan(*args: str) -> list[str]:
