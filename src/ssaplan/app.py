@@ -94,7 +94,7 @@ def create_app(store: Store | str | None = None, settings: Settings | None = Non
     app.add_middleware(ServerTiming)
     app.state.store = store
     app.state.settings = settings
-    app.state.login_guard = LoginGuard(settings)
+    app.state.login_guard = LoginGuard(settings, store)
     app.state.templating = Templating(domains.template_packages(), domains.navigation())
 
     @app.exception_handler(SsaplanError)

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from ssaplan.app import create_app
 from ssaplan.core import audit, logins
 from ssaplan.core.errors import Invalid, TooManyRequests
 from ssaplan.core.logins import LoginGuard
+from ssaplan.core.models import LoginFailure
 from ssaplan.core.settings import Settings
 from ssaplan.core.store import Store
 from ssaplan.core.users import add_user
@@ -50,26 +52,74 @@ def test_one_address_is_throttled_across_accounts(sqlite_store: Store) -> None:
     assert _token(client, "someone-else", "wrong-password-1") == 429
 
 
-def test_the_window_passes_and_success_clears_the_count() -> None:
-    guard = LoginGuard(Settings(login_failures_per_account=2, login_window_seconds=60))
-    now = [1000.0]
+def _guard(store: Store, now: list[float], settings: Settings) -> LoginGuard:
+    guard = LoginGuard(settings, store)
     guard._now = lambda: now[0]
-    guard.failed("bob", None)
-    guard.failed("bob", None)
+    return guard
+
+
+def _fail(store: Store, guard: LoginGuard, name: str, address: str | None = None) -> None:
+    with store.transaction() as session:
+        guard.failed(session, name, address)
+
+
+def _rows(store: Store) -> dict[str, int]:
+    with store.session() as session:
+        rows = session.execute(
+            select(LoginFailure.key, func.count()).group_by(LoginFailure.key)
+        ).all()
+    return {key: n for key, n in rows}
+
+
+def test_the_window_passes_and_success_clears_the_count(store: Store) -> None:
+    now = [1000.0]
+    guard = _guard(store, now, Settings(login_failures_per_account=2, login_window_seconds=60))
+    _fail(store, guard, "bob")
+    _fail(store, guard, "bob")
     with pytest.raises(TooManyRequests) as info:
         guard.check("bob", None)
     assert info.value.retry_after == 61
-    now[0] += 61
+    now[0] += 30
+    with pytest.raises(TooManyRequests) as info:
+        guard.check("BOB ", None)  # the same account however it is typed
+    assert info.value.retry_after == 31
+    now[0] += 31
     guard.check("bob", None)  # the window passed
-    guard.failed("bob", None)
-    guard.succeeded("bob")
-    guard.failed("bob", None)
+    _fail(store, guard, "bob")
+    with store.transaction() as session:
+        guard.succeeded(session, "bob")
+    _fail(store, guard, "bob")
     guard.check("bob", None)  # one failure since the success
+
+
+def test_the_table_stays_bounded(sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    guard = _guard(
+        sqlite_store,
+        now,
+        Settings(
+            login_failures_per_account=3, login_failures_per_address=4, login_window_seconds=60
+        ),
+    )
+    for _ in range(10):
+        _fail(sqlite_store, guard, "carol", "10.0.0.1")
+    # each key keeps its limit, enough to refuse and to say when to come back
+    assert _rows(sqlite_store) == {"account:carol": 3, "address:10.0.0.1": 4}
+    with pytest.raises(TooManyRequests):
+        guard.check("carol", None)
+    now[0] += 61
+    _fail(sqlite_store, guard, "dave")
+    assert _rows(sqlite_store) == {"account:dave": 1}  # the expired rows went on this write
+    monkeypatch.setattr(logins, "MAX_ROWS", 10)
+    for i in range(30):
+        _fail(sqlite_store, guard, f"user{i}")
+    assert sum(_rows(sqlite_store).values()) == 10  # the oldest went first
+    assert "account:user29" in _rows(sqlite_store)
 
 
 def test_hashes_run_a_bounded_number_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logins, "HASH_WAIT_SECONDS", 0.2)
-    guard = LoginGuard(Settings(max_concurrent_hashes=2))
+    guard = LoginGuard(Settings(max_concurrent_hashes=2), Store("sqlite://"))
     release = threading.Event()
     held = threading.Barrier(3)
 
@@ -167,3 +217,108 @@ def test_deactivate_and_reset_password_end_logins(
     with sqlite_store.session() as session:
         summaries = [r.summary for r in audit.search(session, entity_id="erin")]
     assert "deactivated" in summaries and "password reset" in summaries
+
+
+# -- one budget for every worker (the counts live in the database) --------------------
+
+
+def test_two_workers_share_one_account_budget(store: Store) -> None:
+    """Two app instances on one database (two workers, or two servers) enforce one budget:
+    five failures spread over both lock the account on both."""
+    make_user(store, "alice", "viewer")
+    other = Store(store.url)  # its own engine and pool, as another process has
+    try:
+        one, two = TestClient(create_app(store)), TestClient(create_app(other))
+        for client in (one, two, one, two, one):
+            assert _token(client, "alice", "wrong-password-1") == 401
+        assert _token(one, "alice", PASSWORD) == 429
+        assert _token(two, "alice", PASSWORD) == 429
+    finally:
+        other.dispose()
+
+
+def test_two_workers_share_one_address_budget(store: Store) -> None:
+    settings = Settings(login_failures_per_address=4)
+    other = Store(store.url)
+    try:
+        one = TestClient(create_app(store, settings))
+        two = TestClient(create_app(other, settings))
+        for i, client in enumerate((one, two, one, two)):
+            assert _token(client, f"user{i}", "wrong-password-1") == 401
+        assert _token(two, "someone-else", "wrong-password-1") == 429
+        assert _token(one, "someone-else", "wrong-password-1") == 429
+    finally:
+        other.dispose()
+
+
+def test_a_two_worker_server_enforces_one_budget(sqlite_store: Store, tmp_path: Path) -> None:
+    """``ssaplan serve --workers 2`` over loopback: whichever worker takes a connection,
+    the account is refused after its five failures."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    import ssaplan
+
+    make_user(sqlite_store, "alice", "viewer")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(ssaplan.__file__).parents[1]),
+        "SSAPLAN_SECRET_KEY": "s" * 40,
+    }
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(  # noqa: S603 - fixed arguments, test database
+        [
+            sys.executable,
+            "-c",
+            "from ssaplan.cli import main; main()",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--db",
+            sqlite_store.url,
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def token(password: str) -> int:
+        body = json.dumps({"username": "alice", "password": password}).encode()
+        req = urllib.request.Request(  # noqa: S310 - loopback
+            f"{base}/api/auth/token", body, {"Content-Type": "application/json"}
+        )
+        try:  # a new connection each time: the kernel hands it to either worker
+            with urllib.request.urlopen(req, timeout=30) as r:  # noqa: S310
+                return int(r.status)
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/health", timeout=5):  # noqa: S310
+                    break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "serve.log").read_text()
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        answers = [token("wrong-password-1") for _ in range(12)]
+        assert answers == [401] * 5 + [429] * 7
+        assert token(PASSWORD) == 429
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

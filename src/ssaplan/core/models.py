@@ -127,3 +127,20 @@ class AppSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class LoginFailure(Base):
+    """One failed login, counted against a key (``account:NAME`` or ``address:IP``).
+
+    Kept in the database so every worker and every server sharing it enforces one budget
+    (:mod:`ssaplan.core.logins`). Bounded: rows older than the window are pruned on each
+    write, each key keeps at most its limit of rows, and the table at most
+    :data:`ssaplan.core.logins.MAX_ROWS`.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

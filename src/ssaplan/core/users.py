@@ -389,8 +389,9 @@ def login(
     The password is checked in a read-only session: hashing takes tens of milliseconds
     and must not hold the database's write lock, or concurrent logins queue behind it.
     With a ``guard`` (the app's), repeated failures are refused with 429 before any
-    hashing and at most a few hashes run at once (:mod:`ssaplan.core.logins`). Every
-    failure is audited (``login_failed``, with the client address).
+    hashing and at most a few hashes run at once (:mod:`ssaplan.core.logins`); the
+    counts are in the database, one budget for every worker. Every failure is audited
+    (``login_failed``, with the client address).
     """
     name = username.strip().lower()[:64]
     if guard is not None:
@@ -404,25 +405,29 @@ def login(
                     "(ssaplan user reset-password) or deactivate the account"
                 )
     except Unauthenticated:
-        if guard is not None:
-            guard.failed(name, address)
-        _audit_failure(store, name, kind, address)
+        _record_failure(store, name, kind, address, guard)
         raise
-    if guard is not None:
-        guard.succeeded(name)
     with store.transaction() as session:
         user = session.get(User, user_id)
         if user is None or not user.active:  # removed or deactivated in between
             raise Unauthenticated("wrong username or password")
         token = open_session(session, user, kind, hours)
+        if guard is not None:
+            guard.succeeded(session, name)
         audit.record(
             session, audit.Entry(user.username, "login", "user", user.username, summary=kind)
         )
         return public(user), token
 
 
-def _audit_failure(store: Store, name: str, kind: str, address: str | None) -> None:
+def _record_failure(
+    store: Store, name: str, kind: str, address: str | None, guard: LoginGuard | None
+) -> None:
+    """Count and audit a failed login in a transaction of its own, committed before the
+    401 goes out (the failed request has nothing to roll back)."""
     with store.transaction() as session:
+        if guard is not None:
+            guard.failed(session, name, address)
         audit.record(
             session,
             audit.Entry(
