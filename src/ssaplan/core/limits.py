@@ -6,7 +6,8 @@
   actually read, for workbooks that declare no dimension.
 - A CSV line can hold a million columns. :func:`csv_rows` refuses a physical line
   longer than its bound before the csv module splits it, and a row wider than its
-  bound before any reader looks at its cells.
+  bound before any reader looks at its cells; a cell longer than the csv module's
+  field limit (131,072 characters, also across quoted line breaks) is refused alike.
 
 Each refusal is a :class:`~ssaplan.core.errors.TooLarge` naming the limit and the
 setting that changes it (``SSAPLAN_MAX_XLSX_BYTES``, ``SSAPLAN_MAX_XLSX_CELLS``,
@@ -125,7 +126,20 @@ class BoundedReader:
         return self
 
     def __next__(self) -> list[str]:
-        row = next(self._reader)
+        start = self._reader.line_num + 1  # where the row begins
+        try:
+            row = next(self._reader)
+        except csv.Error as exc:
+            # One cell past the csv module's own bound (e.g. quoted over many short lines):
+            # a refusal like the others, not the module's bare error (found by hypothesis).
+            if "field limit" not in str(exc):
+                raise
+            limit = csv.field_size_limit()
+            raise TooLarge(
+                f"{self.name}: the row starting on line {start} has a cell longer than "
+                f"{limit:,} characters, the most a CSV cell may hold",
+                [Detail((self.name, f"line {start}"), "cell too long")],
+            ) from exc
         if len(row) > self.max_columns:
             raise TooLarge(
                 f"{self.name}: line {self.line_num} has {len(row):,} columns, more than the "

@@ -39,6 +39,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -244,15 +245,20 @@ def _get(row: list[str], columns: dict[str, int], key: str) -> str:
 
 
 def _amount(text: str, scale: int = 1) -> int:
+    """Whole dollars from ``1250000``, ``$1,250,000``, ``-3.5`` or ``(1,250)`` (negative),
+    times ``scale``, rounded half up exactly (no binary fractions on the way)."""
     raw = text.strip().replace("$", "").replace(",", "").replace(" ", "")
-    negative = raw.startswith("(") and raw.endswith(")")
-    raw = raw.strip("()")
-    if not re.fullmatch(r"-?\d+(\.\d+)?", raw):
-        raise ValueError(f"{text!r} is not an amount: write digits such as 1250000")
-    value = round(float(raw) * scale) if "." in raw else int(raw) * scale
-    value = -value if negative else value
+    bracketed = re.fullmatch(r"\((\d+(?:\.\d+)?)\)", raw)
+    digits = bracketed.group(1) if bracketed else raw
+    if not re.fullmatch(r"-?\d+(\.\d+)?", digits):
+        raise ValueError(f"{text[:40]!r} is not an amount: write digits such as 1250000")
+    too_large = f"{text[:40]} is implausibly large (over ${MAX_USD:,}): check the units"
+    if len(digits) > 40:
+        raise ValueError(too_large)
+    value = int((Decimal(digits) * scale).to_integral_value(ROUND_HALF_UP))
+    value = -value if bracketed else value
     if abs(value) > MAX_USD:
-        raise ValueError(f"{text} is implausibly large (over ${MAX_USD:,}): check the units")
+        raise ValueError(too_large)
     return value
 
 
