@@ -126,6 +126,11 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         ) from exc
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A cell quoted in a problem, cut short (a cell may hold 100,000 characters)."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
 def _number(text: str) -> float | None:
     try:
         value = float(text)
@@ -167,7 +172,7 @@ class _Reader:
     def year(self, line: int, column: str, text: str) -> int | None:
         m = _YEAR.match(text.strip())
         if not m:
-            reason = "is empty" if not text.strip() else f"{text.strip()!r} is not a year"
+            reason = "is empty" if not text.strip() else f"{_shown(text.strip())} is not a year"
             self.problem(line, column, reason)
             return None
         year = int(m.group(1))
@@ -194,13 +199,12 @@ class _Reader:
             return
         for pattern in self.layout.ignore_patterns:
             if pattern.match(text):
-                self.ignored.append(
-                    Problem(self.file, line, column, f"{text!r} is not a single value; not read")
-                )
+                reason = f"{_shown(text)} is not a single value; not read"
+                self.ignored.append(Problem(self.file, line, column, reason))
                 return
         value = _number(text)
         if value is None:
-            self.problem(line, column, "is empty" if not text else f"{text!r} is not a number")
+            self.problem(line, column, f"{_shown(text)} is not a number" if text else "is empty")
             return
         bounds = self.layout.value_range(measure)
         if bounds is not None and not bounds[0] <= value <= bounds[1]:
@@ -215,7 +219,8 @@ class _Reader:
         if se_text is not None and se_text.strip() not in self.layout.missing:
             std_error = _number(se_text.strip())
             if std_error is None or std_error < 0:
-                self.problem(line, "std_error", f"{se_text.strip()!r} is not a standard error")
+                shown = _shown(se_text.strip())
+                self.problem(line, "std_error", f"{shown} is not a standard error")
                 return
         obs = Observation(iso3, year, measure, source, value, std_error, line)
         before = self.observations.get(obs.key)
