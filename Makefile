@@ -36,11 +36,12 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 
-## A bounded coverage-guided fuzz run (atheris) over the XML, CSV and xlsx readers;
+## A bounded coverage-guided fuzz run (atheris) over the XML, CSV, xlsx, foreign-assistance
+## and indicator readers;
 ## FUZZ_SECONDS per reader. A finding stops the run and leaves crash-* (the input) here.
 FUZZ_SECONDS ?= 60
 fuzz: install
-	for target in xml csv xlsx; do \
+	for target in xml csv xlsx fa indicators; do \
 	  PYTHONPATH=src $(BIN)/python scripts/fuzz.py $$target -max_total_time=$(FUZZ_SECONDS) \
 	    -rss_limit_mb=2048 -print_final_stats=1 || exit 1; \
 	done

@@ -3,7 +3,9 @@
     python scripts/fuzz.py TARGET [libFuzzer options, e.g. -max_total_time=30]
 
 TARGET is ``xml`` (the IATI reader), ``csv`` (the programs CSV reader and the
-restrictions CSV) or ``xlsx`` (the programs workbook reader). Each input is written to a
+restrictions CSV), ``xlsx`` (the programs workbook reader), ``fa`` (the U.S.
+foreign-assistance CSV reader, all three layouts) or ``indicators`` (the assessment
+indicator reader). Each input is written to a
 file and read as an upload would be; any exception other than the project's own errors
 (:class:`ssaplan.core.errors.SsaplanError`) is a finding: atheris prints it with the
 input and stops. ``make fuzz`` runs every target for a fixed time.
@@ -20,10 +22,13 @@ from pathlib import Path
 import atheris  # type: ignore[import-untyped]
 
 with atheris.instrument_imports(include=["ssaplan"]):
+    from ssaplan.assessment.indicators.reader import parse_indicator_bytes
     from ssaplan.compliance.restrictions_csv import COLUMNS, read_restrictions
     from ssaplan.core.errors import SsaplanError
     from ssaplan.ingest.currency import UsdConverter
+    from ssaplan.ingest.foreign_assistance import read_foreign_assistance
     from ssaplan.ingest.iati import IatiFile
+    from ssaplan.ingest.mapping import get_mappings
     from ssaplan.ingest.programs_io import PROGRAM_COLUMNS
     from ssaplan.ingest.programs_read import read_table
     from ssaplan.reference.catalog import get_catalog
@@ -85,11 +90,39 @@ def read_xlsx(data: bytes) -> None:
     read_table(path, "fuzz.xlsx")
 
 
+FA_SEED = b"""Activity Project Number,Activity Name,Country Code,Fiscal Year,Managing Agency Name,\
+US Category Name,Funding Account Name,Transaction Type Name,Current Dollar Amount
+SLMAQM21CA3219,Border police,KEN,2021,Department of State,Peace and Security,\
+Foreign Military Financing,Obligations,"$1,250,000"
+SLMAQM21CA3219,Border police,KEN,2022,Department of State,Peace and Security,\
+Foreign Military Financing,Disbursements,(12)
+"""
+FA_TOTALS_SEED = (
+    b"Country Code,Country Name,Fiscal Year,Transaction Type Name,Amount\n"
+    b"KEN,Kenya,2020,Obligations,100\n"
+)
+FA_CBJ_SEED = b"Country,FMF,IMET,Total,Fiscal Year\nKenya,1.5,200,201.5,2024\n"
+INDICATOR_SEED = b"iso3,year,measure,value,std_error,source\nKEN,2020,rule of law,0.25,0.1,fuzz\n"
+
+
+def read_fa(data: bytes) -> None:
+    path = WORK / "fuzz-fa.csv"
+    path.write_bytes(data)
+    read_foreign_assistance(path, "fuzz.csv", catalog=CATALOG, mappings=get_mappings())
+
+
+def read_indicators(data: bytes) -> None:
+    parse_indicator_bytes(data, "fuzz.csv")
+
+
 TARGETS = {
     "xml": (read_xml, lambda: IATI_SEED),
     "csv": (read_csv, _csv_seed),
     "xlsx": (read_xlsx, _xlsx_seed),
+    "fa": (read_fa, lambda: FA_SEED),
+    "indicators": (read_indicators, lambda: INDICATOR_SEED),
 }
+EXTRA_SEEDS = {"fa": [FA_TOTALS_SEED, FA_CBJ_SEED]}
 
 
 def main() -> None:
@@ -100,6 +133,8 @@ def main() -> None:
     corpus = WORK / f"corpus-{name}"
     corpus.mkdir()
     (corpus / "seed").write_bytes(seed())
+    for i, extra in enumerate(EXTRA_SEEDS.get(name, [])):
+        (corpus / f"seed-{i}").write_bytes(extra)
 
     def one_input(data: bytes) -> None:
         # A refusal with the project's envelope is the expected answer to bad input.
