@@ -322,3 +322,31 @@ def test_a_two_worker_server_enforces_one_budget(sqlite_store: Store, tmp_path: 
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def test_concurrent_failures_from_many_workers_are_all_counted(store: Store) -> None:
+    """Eight writers (each its own engine, as workers are) record failures at once: no
+    deadlock, no 'database is locked', no failure lost."""
+    settings = Settings(login_failures_per_account=100, login_failures_per_address=100)
+    stores = [Store(store.url) for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        mine = stores[i % len(stores)]
+        guard = LoginGuard(settings, mine)
+        try:
+            for _ in range(3):
+                with mine.transaction() as session:
+                    guard.failed(session, "zed", f"10.0.0.{i % 2}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for s in stores:
+        s.dispose()
+    assert not errors, errors
+    assert _rows(store) == {"account:zed": 24, "address:10.0.0.0": 12, "address:10.0.0.1": 12}
