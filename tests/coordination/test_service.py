@@ -62,6 +62,41 @@ def test_figures_are_upserted_by_their_key(store: Store) -> None:
     assert {f.account: f.amount for f in figures.items} == {"FMF": 2000, "IMET": 1000}
 
 
+def test_a_figure_twice_in_one_file_is_stored_once_with_the_later_amount(store: Store) -> None:
+    rows = [
+        {
+            "source": "totals",
+            "measure": "obligated",
+            "fiscal_year": 2000 + i % 30,
+            "period": "",
+            "area": f"Area {i % 400}",
+            "iso3": None,
+            "account": "",
+            "account_id": None,
+            "amount": i,
+            "source_file": "x.csv",
+            "note": "",
+        }
+        for i in range(2500)  # three batches; every key comes back once in a later batch
+    ]
+    twice = [*rows, {**rows[0], "amount": 99}]
+    with store.transaction() as session:
+        counts = CoordinationService(session, Actor("op", "admin")).upsert_figures(twice)
+    keys = {(r["fiscal_year"], r["area"]) for r in rows}
+    assert counts.inserted == len(keys)
+    with store.transaction() as session:  # the same file again: nothing new, nothing lost
+        again = CoordinationService(session, Actor("op", "admin")).upsert_figures(twice)
+    assert again.inserted == 0
+    with store.session() as session:
+        page = CoordinationService(session, VIEWER).list_figures(limit=5000)
+    stored = {(f.fiscal_year, f.area): f.amount for f in page.items}
+    assert len(stored) == len(keys)
+    last: dict[tuple[int, str], int] = {}
+    for r in twice:
+        last[(r["fiscal_year"], r["area"])] = r["amount"]
+    assert stored == last
+
+
 def test_viewers_cannot_write(store: Store) -> None:
     with store.transaction() as session, pytest.raises(Forbidden):
         CoordinationService(session, VIEWER).begin_write()

@@ -133,6 +133,18 @@ def test_unknown_codes_suggest_close_matches() -> None:
     assert "INCLE" in info.value.suggestions
 
 
+def test_lookup_answers_names_and_none_without_raising() -> None:
+    catalog = get_catalog()
+    assert catalog.lookup("country", "Burma") == "MMR"
+    assert catalog.lookup("country", "Cote d'Ivoire") == "CIV"  # pycountry's fuzzy names
+    for _ in range(3):  # asked again and again, as a file's rows do: the same answer
+        assert catalog.lookup("country", "Sub-Saharan Africa Region") is None
+        assert not catalog.is_known("country", "Sub-Saharan Africa Region")
+    assert catalog.lookup("account", "INCL") is None  # no suggestion is made for a lookup
+    with pytest.raises(UnknownCode):  # while resolve still names what was meant
+        catalog.resolve("country", "Sub-Saharan Africa Region")
+
+
 def test_far_fetched_names_get_no_suggestion() -> None:
     with pytest.raises(UnknownCode) as info:
         get_catalog().resolve("country", "Narnia")

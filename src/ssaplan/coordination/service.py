@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Dialect, Table, delete, func, select
+from sqlalchemy import Connection, Dialect, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ssaplan.coordination.models import (
@@ -236,32 +236,44 @@ class CoordinationService:
         return FigureCounts(inserted, updated)
 
     def _upsert_figure_batch(self, batch: list[dict[str, Any]]) -> tuple[int, int]:
+        """One batch: which rows exist is read as plain tuples, narrowed to the batch's
+        sources, years and areas (reading every figure of those years as ORM objects made
+        a 23,000-row file cost minutes); changed ones are updated by primary key."""
         key_cols = ("source", "measure", "fiscal_year", "period", "area", "account")
-        sources = {r["source"] for r in batch}
-        years = {r["fiscal_year"] for r in batch}
-        existing: dict[tuple[Any, ...], USAssistanceFigure] = {}
-        stmt = select(USAssistanceFigure).where(
-            USAssistanceFigure.source.in_(sources), USAssistanceFigure.fiscal_year.in_(years)
+        value_cols = ("amount", "iso3", "account_id", "source_file", "note")
+        table = _table(USAssistanceFigure)
+        existing: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        stmt = select(table.c.id, *(table.c[c] for c in key_cols + value_cols)).where(
+            table.c.source.in_({r["source"] for r in batch}),
+            table.c.fiscal_year.in_({r["fiscal_year"] for r in batch}),
+            table.c.area.in_({r["area"] for r in batch}),
         )
-        for f in self.session.execute(stmt).scalars():
-            existing[tuple(getattr(f, c) for c in key_cols)] = f
-        new_rows = []
-        updated = 0
+        width = len(key_cols)
+        for stored_row in self.session.execute(stmt):
+            existing[tuple(stored_row[1 : 1 + width])] = tuple(stored_row)
+        new_rows: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        seen: dict[tuple[Any, ...], dict[str, Any]] = {}
         for row in batch:
-            found = existing.get(tuple(row[c] for c in key_cols))
+            key = tuple(row[c] for c in key_cols)
+            found = existing.get(key)
             if found is None:
-                new_rows.append(row)
+                twin = seen.get(key)
+                if twin is None:
+                    seen[key] = row
+                    new_rows.append(row)
+                else:  # the same figure twice in one batch: the later row wins, as before
+                    twin.update(row)
                 continue
-            changed = False
-            for col in ("amount", "iso3", "account_id", "source_file", "note"):
-                if getattr(found, col) != row[col]:
-                    setattr(found, col, row[col])
-                    changed = True
-            updated += int(changed)
+            stored = dict(zip(value_cols, found[1 + width :], strict=True))
+            if any(stored[c] != row[c] for c in value_cols):
+                changes.append({"id": found[0], **{c: row[c] for c in value_cols}})
         if new_rows:
-            self.session.execute(_table(USAssistanceFigure).insert(), new_rows)
+            self.session.execute(table.insert(), new_rows)
+        if changes:
+            self.session.execute(update(USAssistanceFigure), changes)
         self.session.flush()
-        return len(new_rows), updated
+        return len(new_rows), len(changes)
 
     # -- reads --------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

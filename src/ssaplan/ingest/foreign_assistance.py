@@ -274,8 +274,9 @@ def _fiscal_year(text: str) -> tuple[int, str]:
 
 def _country(catalog: Catalog, code: str, name: str) -> str | None:
     for value in (code, name):
-        if value and catalog.is_known("country", value):
-            return catalog.resolve("country", value)
+        found = catalog.lookup("country", value) if value else None
+        if found is not None:
+            return found
     return None
 
 

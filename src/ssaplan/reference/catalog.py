@@ -63,6 +63,10 @@ class UnknownCode(ValueError):
         super().__init__(f"unknown {kind.replace('_', ' ')} {value!r}{hint}")
 
 
+_UNSEEN = object()
+_MAX_MISSES = 50_000  # remembered pycountry answers at most (the catalog lives per process)
+
+
 @dataclass(frozen=True)
 class Term:
     """An entry of a small controlled vocabulary (institution type, level, purpose)."""
@@ -180,6 +184,8 @@ class Catalog:
         self.dac_codes = MappingProxyType(dict(dac_codes))
         self.markings = MappingProxyType(dict(markings))
         self._index: dict[str, dict[str, str]] = {}
+        # Country names pycountry was asked about (its answer, or None): see lookup().
+        self._misses: dict[str, object] = {}
         for kind in (
             "institution_type",
             "level",
@@ -212,19 +218,32 @@ class Catalog:
             "marking": self.markings,
         }[kind]
 
+    def lookup(self, kind: Kind, value: str) -> str | None:
+        """The stable id for ``value`` (an id, display name or alias, any case), or None.
+
+        Cheap for unknown values too (no suggestions are computed), and remembered: a
+        file of 100,000 rows names the same few hundred areas over and over.
+        """
+        key = _norm(str(value))
+        found = self._index[kind].get(key)
+        if found is not None or kind != "country":
+            return found
+        memo = self._misses.get(key, _UNSEEN)
+        if memo is _UNSEEN:
+            memo = self._pycountry_lookup(str(value))
+            if len(self._misses) < _MAX_MISSES:
+                self._misses[key] = memo
+        return memo if isinstance(memo, str) else None
+
     def resolve(self, kind: Kind, value: str) -> str:
         """The stable id for ``value`` (an id, display name or alias, any case).
 
         Raises :class:`UnknownCode` naming close matches when there is none.
         """
-        key = _norm(str(value))
-        found = self._index[kind].get(key)
+        found = self.lookup(kind, value)
         if found is not None:
             return found
-        if kind == "country":
-            found = self._pycountry_lookup(str(value))
-            if found is not None:
-                return found
+        key = _norm(str(value))
         if kind == "dac_code" and key.isdigit() and len(key) == 3:
             raise UnknownCode(kind, value, [f"a 5-digit code of category {key}, e.g. {key}10"])
         # 0.8: close enough for typos ("Nigera", "INCL"), not for look-alikes ("Narnia").
@@ -233,11 +252,7 @@ class Catalog:
         raise UnknownCode(kind, value, suggestions)
 
     def is_known(self, kind: Kind, value: str) -> bool:
-        try:
-            self.resolve(kind, value)
-        except UnknownCode:
-            return False
-        return True
+        return self.lookup(kind, value) is not None
 
     def top_agency(self, agency_id: str) -> str:
         """The top-level agency of an agency, bureau or office (``State/INL`` -> ``State``)."""
