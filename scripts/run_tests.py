@@ -4,6 +4,9 @@ Starts the PostgreSQL server (installing Debian's package first if it is missing
 we may), points the tests at it with ``SSAPLAN_TEST_PG``, runs pytest, stops the
 server. Without PostgreSQL the PostgreSQL tests are skipped loudly, except in CI
 (``CI=true``), where that is a failure. Extra arguments go to pytest.
+
+A whole run (no arguments) also measures branch coverage of ``src/ssaplan`` and fails
+below the floor in ``pyproject.toml`` (``scripts/coverage_floor.py``: the ratchet).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 import pgtemp  # noqa: E402  (a sibling script, not a package)
 
 
@@ -35,6 +39,12 @@ def main() -> int:
     # compiles SQLAlchemy, pydantic and the app from source first.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     workers = env.get("SSAPLAN_TEST_WORKERS", "2")
+    whole = not sys.argv[1:]
+    measure = (
+        ["--cov=ssaplan", "--cov-branch", "--cov-report=", "--cov-report=json:.coverage.json"]
+        if whole
+        else []
+    )
     cmd = [
         sys.executable,
         "-m",
@@ -44,10 +54,15 @@ def main() -> int:
         workers,
         "--dist",
         "loadgroup",
+        *measure,
         *sys.argv[1:],
     ]
     try:
-        return subprocess.call(cmd, env=env)
+        code = subprocess.call(cmd, env=env)
+        if whole:
+            floor = subprocess.call([sys.executable, str(HERE / "coverage_floor.py")])
+            code = code or floor
+        return code
     finally:
         if started:
             pgtemp.stop()
