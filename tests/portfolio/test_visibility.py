@@ -313,3 +313,29 @@ def test_visible_plus_withheld_is_the_total(
         if verdict(Audience((view_of(actor, catalog),)), catalog, m, rel) is None
     }
     assert expected <= own_view
+
+
+def test_the_admin_page_sets_what_a_user_may_see(api: Api) -> None:
+    import re
+
+    api.login("page-admin", "admin")
+    api.login("page-liaison", "viewer")
+    client = TestClient(create_app(api.store))
+    web_login(client, "page-admin", PASSWORD)
+    page = client.get("/admin/users/page-liaison").text
+    assert "every marking" in page and 'id="clearance-form"' in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token
+    bad = client.post(
+        "/admin/users/page-liaison/clearance",
+        data={"csrf": token.group(1), "marking_ceiling": "NOPE", "audience": "GBR"},
+    )
+    assert bad.status_code == 422 and 'data-field="marking_ceiling"' in bad.text
+    r = client.post(
+        "/admin/users/page-liaison/clearance",
+        data={"csrf": token.group(1), "marking_ceiling": "SBU", "audience": "NATO"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    shown = client.get("/admin/users/page-liaison").text
+    assert "up to SBU" in shown and 'value="NATO" selected' in shown

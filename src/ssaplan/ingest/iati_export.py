@@ -105,16 +105,16 @@ class IatiWriter:
     def write(self, programs: Iterable[ProgramPublic], note: str | None = None) -> IatiExportCounts:
         """Write every releasable program; count the ones withheld by their marking.
 
-        ``note`` (what the export withheld) is written as an XML comment at the top of
-        the document, which the schema and IATI readers ignore."""
+        ``note`` (what the export withheld) is written as an XML comment before the
+        root element, which the schema and IATI readers ignore."""
         attrs = {"version": IATI_VERSION}
         if self.generated is not None:
             attrs["generated-datetime"] = self.generated.replace(microsecond=0).isoformat()
         with etree.xmlfile(self.out, encoding="utf-8") as xf:
             xf.write_declaration()
+            if note:  # before the root, so readers of the activities never meet it
+                xf.write(etree.Comment(" " + note.replace("--", "- -") + " "))
             with xf.element("iati-activities", attrs):
-                if note:
-                    xf.write(etree.Comment(" " + note.replace("--", "- -") + " "))
                 for p in programs:
                     marking = self.catalog.markings.get(p.marking)
                     if self.releasable_only and (marking is None or not marking.releasable):

@@ -236,17 +236,14 @@ class PortfolioService:
         """Every country and territory with its regions and the money of its programs."""
         require(self.actor, "read")
         everything = ProgramFilter()
-        counts: dict[str, int] = dict(
-            self.session.execute(
-                only_visible(
-                    select(ProgramCountry.iso3, func.count())
-                    .join(Program, Program.id == ProgramCountry.program_id)
-                    .group_by(ProgramCountry.iso3),
-                    self.audience,
-                    self.catalog,
-                )
-            ).all()
-        )
+        per_country = select(ProgramCountry.iso3, func.count()).group_by(ProgramCountry.iso3)
+        if not self.audience.unrestricted:
+            per_country = only_visible(
+                per_country.join(Program, Program.id == ProgramCountry.program_id),
+                self.audience,
+                self.catalog,
+            )
+        counts: dict[str, int] = dict(self.session.execute(per_country).all())
         money = by_country(
             partner_money(self.session, self.catalog, program_ids=self.matching_ids(everything))
         )

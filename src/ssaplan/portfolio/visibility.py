@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, Unpack
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Select, and_, case, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
@@ -40,7 +40,7 @@ from ssaplan.core.permissions import Actor
 from ssaplan.portfolio.models import Program
 from ssaplan.reference.catalog import Catalog, UnknownCode
 
-_Stmt = TypeVar("_Stmt", bound="Select[Unpack[tuple[Any, ...]]]")
+_Stmt = TypeVar("_Stmt", bound="Select[*tuple[Any, ...]]")
 ViewKind = Literal["us", "public", "foreign"]
 Reason = Literal["above_ceiling", "not_releasable"]
 REASONS: tuple[Reason, ...] = ("above_ceiling", "not_releasable")
