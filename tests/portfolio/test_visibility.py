@@ -143,6 +143,7 @@ def test_summary_country_and_countries_leave_withheld_money_out(world: Any) -> N
     for name, headers in heads.items():
         summary = api.client.get("/api/portfolio/summary", headers=headers).json()
         assert summary["programs"] == len(SEEN[name])
+        assert summary["withheld"] == WITHHELD[name]
         assert summary["total"]["planned"] == planned(SEEN[name]), name
         for groups in summary["by"].values():
             assert sum(g["planned"] for g in groups) == planned(SEEN[name])
@@ -339,3 +340,22 @@ def test_the_admin_page_sets_what_a_user_may_see(api: Api) -> None:
     assert r.status_code == 303
     shown = client.get("/admin/users/page-liaison").text
     assert "up to SBU" in shown and 'value="NATO" selected' in shown
+
+
+def test_the_cli_sets_a_clearance(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tests.conftest import make_user, run_cli
+
+    make_user(store, "cli-liaison", "viewer")
+    db = store.engine.url.render_as_string(hide_password=False)
+    code, out, err = run_cli(
+        capsys, "user", "clearance", "cli-liaison", "--ceiling", "sbu", "--audience", "EU",
+        "--db", db, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert (json.loads(out)["marking_ceiling"], json.loads(out)["audience"]) == ("SBU", "EU")
+    code, _out, err = run_cli(
+        capsys, "user", "clearance", "cli-liaison", "--audience", "Atlantis", "--db", db
+    )
+    assert code == 1 and "audience" in err

@@ -243,6 +243,10 @@ class RollupPublic(BaseModel):
     programs: int
     total: Totals
     by: dict[str, list[MoneyGroup]]
+    withheld: Withheld = Field(
+        default_factory=lambda: Withheld(),
+        description="matching programs left out because the reader may not see them",
+    )
 
 
 class CountryFacts(BaseModel):

@@ -131,5 +131,5 @@ class Marking(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     releasable: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Orders markings (U < SBU < CUI) for readers' ceilings; from markings.csv.
-    rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A marking's rank (U < SBU < CUI) lives in markings.csv and the catalog only: the
+    # visibility filter turns a ceiling into the list of marking ids at or below it.

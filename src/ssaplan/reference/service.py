@@ -187,7 +187,7 @@ def sync(session: Session, actor: Actor, catalog: Catalog) -> SyncReport:
         Marking,
         "id",
         [
-            {"id": m.id, "name": m.name, "releasable": m.releasable, "rank": m.rank}
+            {"id": m.id, "name": m.name, "releasable": m.releasable}
             for m in catalog.markings.values()
         ],
         report,

@@ -1,8 +1,8 @@
-"""Markings and releasability: ranked markings, programs' releasable-to lists, and what
-each user may see (a marking ceiling and an audience).
+"""Markings and releasability: programs' releasable-to lists, and what each user may see
+(a marking ceiling and an audience).
 
-``markings.rank`` orders the markings (U < SBU < CUI) so a ceiling means "this marking
-and below"; ``programs.releasable_to`` lists the partners and organizations a program
+The markings' order (U < SBU < CUI) is reference data (markings.csv, the catalog), not a
+column. ``programs.releasable_to`` lists the partners and organizations a program
 may be disclosed to (``";GBR;NATO;"``, empty for none); ``users.marking_ceiling`` (empty:
 every marking, so existing users see what they saw) and ``users.audience`` (empty: U.S.
 Government staff). See docs/markings.md.
@@ -22,15 +22,8 @@ down_revision: str | Sequence[str] | None = "0013_merge_domains"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The shipped order (markings.csv); the reference sync keeps it in line afterwards.
-RANKS = {"U": 0, "SBU": 10, "CUI": 20}
-
 
 def upgrade() -> None:
-    op.add_column("markings", sa.Column("rank", sa.Integer(), nullable=False, server_default="0"))
-    markings = sa.table("markings", sa.column("id", sa.String), sa.column("rank", sa.Integer))
-    for marking_id, rank in RANKS.items():
-        op.execute(markings.update().where(markings.c.id == marking_id).values(rank=rank))
     op.add_column(
         "programs",
         sa.Column("releasable_to", sa.String(length=400), nullable=False, server_default=""),
@@ -45,5 +38,3 @@ def downgrade() -> None:
         batch_op.drop_column("marking_ceiling")
     with op.batch_alter_table("programs") as batch_op:
         batch_op.drop_column("releasable_to")
-    with op.batch_alter_table("markings") as batch_op:
-        batch_op.drop_column("rank")
