@@ -154,18 +154,22 @@ def user_clearance(
     st = state(ctx, db, as_json)
     if ceiling is None and audience is None:
         raise BadRequest("give --ceiling, --audience or both")
-    with open_store(st).transaction() as session:
-        version = get_user(session, username).version
-        data = public(
-            update_user(
-                session,
-                Actor.operator(),
-                username,
-                version=version,
-                marking_ceiling=ceiling,
-                audience=audience,
+    store = open_store(st)
+    try:
+        with store.transaction() as session:
+            version = get_user(session, username).version
+            data = public(
+                update_user(
+                    session,
+                    Actor.operator(),
+                    username,
+                    version=version,
+                    marking_ceiling=ceiling,
+                    audience=audience,
+                )
             )
-        )
+    finally:
+        store.dispose()  # connections returned now, not when collected
     emit(
         st,
         data,
