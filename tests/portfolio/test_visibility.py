@@ -167,6 +167,13 @@ def test_pages_show_only_what_the_reader_may_see(api: Api) -> None:
         assert "Program [P-CUI" not in page  # neither P-CUI nor P-CUI-NATO
     assert client.get("/programs/P-CUI").status_code == 404
     assert client.get("/programs/P-SBU").status_code == 200
+    assert 'href="/data/brief?country=GHA"' in country.text
+    brief = client.get("/data/brief?country=GHA")
+    assert brief.status_code == 200
+    assert "2 program(s) withheld for us-government" in brief.text
+    assert "<td>P-SBU-GBR</td>" in brief.text and "P-CUI" not in brief.text
+    public = client.get("/data/brief?country=GHA&audience=public").text
+    assert "<td>P-U</td>" in public and "P-SBU" not in public
 
 
 def test_admin_sets_a_clearance_and_it_is_audited_and_shown(api: Api) -> None:
