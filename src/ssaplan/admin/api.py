@@ -104,6 +104,8 @@ def me(actor: Annotated[Actor, Depends(requires("read"))]) -> Me:
             for g in actor.grants
         ],
         permissions=permissions_of(actor),
+        marking_ceiling=actor.ceiling,
+        audience=actor.audience,
     )
 
 
@@ -132,9 +134,10 @@ def get_one_user(username: str, store: StoreDep, actor: Admin) -> UserPublic:
 
 @router.patch("/users/{username}", tags=["admin"])
 def patch_user(username: str, body: UserUpdate, store: StoreDep, actor: Admin) -> UserPublic:
-    """Change a user's name, whether they may log in (``active``) and their roles (replaced
-    whole; admins only). ``version`` must be the version you read: if someone changed the
-    user since, the answer is 409 and nothing changes."""
+    """Change a user's name, whether they may log in (``active``), their roles (replaced
+    whole) and what they may see (``marking_ceiling``, ``audience``; admins only).
+    ``version`` must be the version you read: if someone changed the user since, the
+    answer is 409 and nothing changes."""
     roles = [r.model_dump() for r in body.roles] if body.roles is not None else None
     with unit_of_work(store) as session:
         user = update_user(
@@ -145,6 +148,8 @@ def patch_user(username: str, body: UserUpdate, store: StoreDep, actor: Admin) -
             full_name=body.full_name,
             active=body.active,
             roles=roles,
+            marking_ceiling=body.marking_ceiling,
+            audience=body.audience,
         )
         return UserPublic(**public(user))
 

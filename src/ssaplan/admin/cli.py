@@ -124,6 +124,62 @@ def user_activate(
     emit(st, data, lambda: info(f"{username} activated"))
 
 
+@user_app.command("clearance")
+def user_clearance(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="login name")],
+    ceiling: Annotated[
+        str | None,
+        typer.Option(
+            "--ceiling",
+            help='highest marking the user may read (U, SBU, CUI); "" for every marking',
+        ),
+    ] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option(
+            "--audience",
+            help="partner country (GBR) or organization (NATO) the user reads for, or "
+            "us-government",
+        ),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set what a user may see: their marking ceiling and their audience (audited)."""
+    from ssaplan.core.errors import BadRequest
+    from ssaplan.core.permissions import Actor
+    from ssaplan.core.users import get_user, public, update_user
+
+    st = state(ctx, db, as_json)
+    if ceiling is None and audience is None:
+        raise BadRequest("give --ceiling, --audience or both")
+    store = open_store(st)
+    try:
+        with store.transaction() as session:
+            version = get_user(session, username).version
+            data = public(
+                update_user(
+                    session,
+                    Actor.operator(),
+                    username,
+                    version=version,
+                    marking_ceiling=ceiling,
+                    audience=audience,
+                )
+            )
+    finally:
+        store.dispose()  # connections returned now, not when collected
+    emit(
+        st,
+        data,
+        lambda: info(
+            f"{username} reads up to {data['marking_ceiling'] or 'every marking'}, for "
+            f"{data['audience'] or 'the U.S. Government'}"
+        ),
+    )
+
+
 @user_app.command("list")
 def user_list(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List users."""

@@ -56,6 +56,14 @@ class UserPublic(BaseModel):
     roles: list[RoleAssignmentPublic]
     active: bool
     version: int
+    marking_ceiling: str | None = Field(
+        None, description="the highest marking the user may read; null: every marking"
+    )
+    audience: str | None = Field(
+        None,
+        description="the partner country or organization the user reads for (sees only "
+        "records releasable to it); null: U.S. Government staff",
+    )
 
 
 class TokenResponse(BaseModel):
@@ -75,6 +83,8 @@ class Me(BaseModel):
     agency: str | None
     roles: list[RoleAssignmentPublic]
     permissions: list[str]
+    marking_ceiling: str | None = None
+    audience: str | None = None
 
 
 class UserCreate(StrictModel):
@@ -96,4 +106,12 @@ class UserUpdate(StrictModel):
     active: bool | None = Field(None, description="false locks the user out")
     roles: Annotated[list[RoleAssignmentIn], Field(min_length=1, max_length=MAX_ROLES)] | None = (
         None
+    )
+    marking_ceiling: Annotated[str, Field(max_length=32)] | None = Field(
+        None, description='a marking id (U, SBU, CUI); "" lifts the ceiling (every marking)'
+    )
+    audience: Annotated[str, Field(max_length=200)] | None = Field(
+        None,
+        description="a partner country (GBR) or organization (NATO) the user reads for; "
+        '"" or "us-government" for U.S. Government staff',
     )

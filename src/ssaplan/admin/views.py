@@ -27,6 +27,7 @@ from ssaplan.core.users import (
     public,
     set_active,
     set_roles,
+    update_user,
 )
 from ssaplan.ui.forms import field_errors
 from ssaplan.ui.templating import render
@@ -154,7 +155,17 @@ def _admin_options() -> dict[str, Any]:
         "agency": choices("agency"),
         "region": choices("region"),
         "country": choices("country"),
+        "marking": choices("marking"),
+        "audience": choices("country")
+        + [(code, label) for code, label in choices("region") if _is_organization(code)],
     }
+
+
+def _is_organization(code: str) -> bool:
+    from ssaplan.reference.catalog import get_catalog
+
+    region = get_catalog().regions.get(code)
+    return region is not None and region.kind == "organization"
 
 
 @router.get("/admin", response_class=HTMLResponse)
@@ -329,6 +340,43 @@ async def roles_submit(
             status=exc.status,
         )
     return RedirectResponse(f"/admin/users/{username}?saved=roles", status_code=303)
+
+
+@router.post(
+    "/admin/users/{username}/clearance", response_class=HTMLResponse, dependencies=[FormCsrf]
+)
+def clearance_submit(
+    request: Request,
+    username: str,
+    store: StoreDep,
+    actor: UserAdmin,
+    marking_ceiling: Annotated[str, Form(max_length=32)] = "",
+    audience: Annotated[str, Form(max_length=200)] = "",
+    version: Annotated[int | None, Form()] = None,
+) -> Response:
+    """Set the user's marking ceiling and audience (empty: every marking, U.S. staff)."""
+    try:
+        with unit_of_work(store) as session:
+            current = get_user(session, username).version
+            update_user(
+                session,
+                actor,
+                username,
+                version=version if version is not None else current,
+                marking_ceiling=marking_ceiling.strip(),
+                audience=audience.strip(),
+            )
+    except (Invalid, Conflict) as exc:
+        return _user_page(
+            request,
+            store,
+            actor,
+            username,
+            errors=field_errors(exc.details),
+            message=exc.message,
+            status=exc.status,
+        )
+    return RedirectResponse(f"/admin/users/{username}?saved=clearance", status_code=303)
 
 
 @router.post("/admin/users/{username}/active", response_class=HTMLResponse, dependencies=[FormCsrf])

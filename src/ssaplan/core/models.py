@@ -31,6 +31,11 @@ class User(Base):
 
     What they may do is the union of their :class:`RoleAssignment` rows (a planner for
     State/INL may also be a viewer everywhere); ``active`` false locks them out.
+
+    What they may *see* is bounded by ``marking_ceiling`` (the highest marking they may
+    read, a ``markings`` id; empty for every marking) and ``audience`` (a partner country
+    or organization code for a foreign liaison, who then sees only records releasable to
+    it; empty for U.S. Government staff).
     """
 
     __tablename__ = "users"
@@ -43,6 +48,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    marking_ceiling: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    audience: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     assignments: Mapped[list[RoleAssignment]] = relationship(
         cascade="all, delete-orphan", order_by="RoleAssignment.id", lazy="selectin"

@@ -119,6 +119,12 @@ class Actor:
     ``assignments`` are the user's role assignments. Built without them (tests,
     loaders), an actor holds ``role`` in that role's default scope: everywhere, or,
     for a planner, within ``agency_id``.
+
+    ``ceiling`` is the highest marking (a marking id of the reference catalog) the actor
+    may read, ``None`` meaning every marking; ``audience`` the foreign partner or
+    organization the actor reads for (an ISO3 code such as ``GBR``, or an organization
+    such as ``NATO``), ``None`` meaning U.S. Government staff. What records they let the
+    actor see is decided by the portfolio's visibility filter, not here.
     """
 
     username: str
@@ -126,6 +132,8 @@ class Actor:
     agency_id: str | None = None
     user_id: int | None = None
     assignments: tuple[Grant, ...] = field(default=())
+    ceiling: str | None = None
+    audience: str | None = None
 
     def __post_init__(self) -> None:
         if not self.role and self.assignments:

@@ -56,7 +56,15 @@ def grants_of(user: User) -> tuple[Grant, ...]:
 def actor_for(user: User) -> Actor:
     """The actor a logged-in user acts as."""
     grants = grants_of(user)
-    return Actor(user.username, primary_role(grants), user.agency_id, user.id, grants)
+    return Actor(
+        user.username,
+        primary_role(grants),
+        user.agency_id,
+        user.id,
+        grants,
+        ceiling=user.marking_ceiling or None,
+        audience=user.audience or None,
+    )
 
 
 def public(user: User) -> dict[str, Any]:
@@ -74,7 +82,43 @@ def public(user: User) -> dict[str, Any]:
         "roles": [{"role": g.role, "scope_kind": g.kind, "scope": g.scope} for g in grants],
         "active": user.active,
         "version": user.version,
+        "marking_ceiling": user.marking_ceiling or None,
+        "audience": user.audience or None,
     }
+
+
+US_GOVERNMENT = "us-government"  # the audience of U.S. Government staff (no foreign limit)
+
+
+def check_clearance(
+    marking_ceiling: str | None, audience: str | None, problems: list[Detail]
+) -> tuple[str | None, str | None]:
+    """A ceiling and an audience as stored (ids, ``None`` for none), adding what is wrong
+    to ``problems``. ``""`` lifts the ceiling (every marking); ``""`` or
+    ``us-government`` as the audience means U.S. Government staff."""
+    ceiling: str | None = None
+    if marking_ceiling not in (None, ""):
+        try:
+            ceiling = directory().resolve("marking", marking_ceiling or "")
+        except LookupError as exc:
+            problems.append(Detail(("marking_ceiling",), str(exc).strip("'\"")))
+    who: str | None = None
+    if audience not in (None, "") and (audience or "").lower() != US_GOVERNMENT:
+        for kind in ("country", "region"):
+            try:
+                who = directory().resolve(kind, audience or "")
+                break
+            except LookupError:
+                continue
+        else:
+            problems.append(
+                Detail(
+                    ("audience",),
+                    f"unknown audience {audience!r}: give a country (ISO3, e.g. GBR), an "
+                    f"organization (e.g. NATO, EU) or {US_GOVERNMENT}",
+                )
+            )
+    return ceiling, who
 
 
 def _check_grant(
@@ -249,20 +293,29 @@ def update_user(
     full_name: str | None = None,
     active: bool | None = None,
     roles: list[dict[str, str]] | None = None,
+    marking_ceiling: str | None = None,
+    audience: str | None = None,
 ) -> User:
-    """Change a user's name, whether they may log in, and their role assignments (admins
-    only), as one change: one new version, one audit record. ``None`` leaves a field as
-    it is; ``roles`` replaces every assignment (as :func:`set_roles`)."""
+    """Change a user's name, whether they may log in, their role assignments and what
+    they may see (admins only), as one change: one new version, one audit record.
+    ``None`` leaves a field as it is; ``roles`` replaces every assignment (as
+    :func:`set_roles`); ``marking_ceiling`` ``""`` lifts the ceiling, ``audience`` ``""``
+    (or ``us-government``) makes the user U.S. Government staff again."""
     require(actor, "user:manage")
     user = get_user(session, username, lock=True)
     _check_version(user, version)
     problems: list[Detail] = []
     if full_name is not None and len(full_name) > 200:
         problems.append(Detail(("full_name",), "is longer than 200 characters"))
+    ceiling, who = check_clearance(marking_ceiling, audience, problems)
     if problems:
         raise Invalid("cannot change user", problems)
     before = public(user)
     changed = _replace_roles(user, actor, roles) if roles is not None else False
+    if marking_ceiling is not None and ceiling != (user.marking_ceiling or None):
+        user.marking_ceiling, changed = ceiling, True
+    if audience is not None and who != (user.audience or None):
+        user.audience, changed = who, True
     if full_name is not None and full_name != user.full_name:
         user.full_name, changed = full_name, True
     if active is not None and active != user.active:
@@ -271,7 +324,11 @@ def update_user(
         return user
     user.version += 1
     session.flush()
-    fields = [k for k in ("full_name", "active", "roles") if public(user)[k] != before[k]]
+    fields = [
+        k
+        for k in ("full_name", "active", "roles", "marking_ceiling", "audience")
+        if public(user)[k] != before[k]
+    ]
     audit.record(
         session,
         audit.Entry(

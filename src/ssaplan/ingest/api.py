@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
@@ -23,20 +23,21 @@ from ssaplan.core.errors import BadRequest
 from ssaplan.core.permissions import Actor
 from ssaplan.core.schemas import file_response
 from ssaplan.ingest.exports import ExportService
-from ssaplan.ingest.iati_export import DEFAULT_REPORTING_ORG, DEFAULT_REPORTING_ORG_NAME
 from ssaplan.ingest.schemas import (
+    ExportQuery,
     ForeignAssistanceImportPublic,
+    IatiExportQuery,
     IatiImportPublic,
     ProgramsImportPublic,
 )
 from ssaplan.ingest.service import IngestService
-from ssaplan.portfolio.filters import ProgramFilter
 
 router = APIRouter(prefix="/api", tags=["data"])
 
 Importer = Annotated[Actor, Depends(requires("data:import"))]
 Exporter = Annotated[Actor, Depends(requires("data:export"))]
 Files = Annotated[list[UploadFile], File(description="one or more files")]
+
 SkipInvalid = Annotated[
     bool,
     Query(
@@ -144,22 +145,25 @@ def import_programs(
 def export_iati(
     store: StoreDep,
     actor: Exporter,
-    flt: Annotated[ProgramFilter, Query()],
-    reporting_org: Annotated[str, Query(max_length=100)] = DEFAULT_REPORTING_ORG,
-    reporting_org_name: Annotated[str, Query(max_length=200)] = DEFAULT_REPORTING_ORG_NAME,
+    query: Annotated[IatiExportQuery, Query()],
 ) -> Response:
-    """The (filtered) portfolio as an IATI 2.03 file; programs whose marking is not
-    releasable are left out (``X-Withheld`` says how many)."""
+    """The (filtered) portfolio as an IATI 2.03 file for ``audience`` (default: the
+    public, releasable markings only); what was left out is counted in ``X-Withheld``
+    (and by reason in ``X-Withheld-By``) and stated in an XML comment."""
     buffer = io.BytesIO()
     with store.session() as session:
         summary = ExportService(session, actor).iati(
-            buffer, flt=flt, reporting_org=reporting_org, reporting_org_name=reporting_org_name
+            buffer,
+            flt=query.filter(),
+            reporting_org=query.reporting_org,
+            reporting_org_name=query.reporting_org_name,
+            audience=query.audience or "public",
         )
     return _download(
         buffer.getvalue(),
         "application/xml",
         "ssaplan-portfolio-iati.xml",
-        {"X-Activities": str(summary["activities"]), "X-Withheld": str(summary["withheld"])},
+        {"X-Activities": str(summary["activities"]), **_withheld_headers(summary)},
     )
 
 
@@ -169,13 +173,18 @@ def export_iati(
     responses=file_response(XLSX, "the planners' workbook (.xlsx)"),
 )
 def export_excel(
-    store: StoreDep, actor: Exporter, flt: Annotated[ProgramFilter, Query()]
+    store: StoreDep,
+    actor: Exporter,
+    query: Annotated[ExportQuery, Query()],
 ) -> Response:
-    """The planners' workbook of the (filtered) portfolio."""
+    """The planners' workbook of the (filtered) portfolio for ``audience``; a
+    ``Withheld`` sheet and the ``X-Withheld`` headers say what it left out."""
     buffer = io.BytesIO()
     with store.session() as session:
-        ExportService(session, actor).excel(buffer, flt=flt)
-    return _download(buffer.getvalue(), XLSX, "ssaplan-programs.xlsx")
+        summary = ExportService(session, actor).excel(
+            buffer, flt=query.filter(), audience=query.audience
+        )
+    return _download(buffer.getvalue(), XLSX, "ssaplan-programs.xlsx", _withheld_headers(summary))
 
 
 @router.get(
@@ -184,15 +193,75 @@ def export_excel(
     responses=file_response("text/csv", "programs by fiscal year (CSV, UTF-8)"),
 )
 def export_csv(
-    store: StoreDep, actor: Exporter, flt: Annotated[ProgramFilter, Query()]
+    store: StoreDep,
+    actor: Exporter,
+    query: Annotated[ExportQuery, Query()],
 ) -> Response:
-    """Programs as CSV, one row per program and fiscal year (formula-safe)."""
+    """Programs as CSV, one row per program and fiscal year (formula-safe), for
+    ``audience``; a last ``# ...`` row and the ``X-Withheld`` headers say what it left
+    out."""
     buffer = io.StringIO(newline="")
     with store.session() as session:
-        ExportService(session, actor).csv(buffer, flt=flt)
+        summary = ExportService(session, actor).csv(
+            buffer, flt=query.filter(), audience=query.audience
+        )
     return _download(
-        buffer.getvalue().encode("utf-8"), "text/csv; charset=utf-8", "ssaplan-programs.csv"
+        buffer.getvalue().encode("utf-8"),
+        "text/csv; charset=utf-8",
+        "ssaplan-programs.csv",
+        _withheld_headers(summary),
     )
+
+
+@router.get(
+    "/export/brief",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/markdown": {}, "text/html": {}},
+            "description": "a country brief (Markdown, or HTML with format=html)",
+        },
+        404: {"description": "no such country"},
+    },
+)
+def export_brief(
+    store: StoreDep,
+    actor: Exporter,
+    country: Annotated[str, Query(min_length=1, max_length=200, description="ISO3 or name")],
+    audience: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="public, us-government, or a partner country or organization "
+            "code; default: your own view",
+        ),
+    ] = None,
+    format: Annotated[Literal["markdown", "html"], Query()] = "markdown",  # noqa: A002 - the parameter's public name
+) -> Response:
+    """A country brief: the country's programs, money and status, for ``audience``,
+    with a sentence (and the ``X-Withheld`` headers) saying what it withheld."""
+    buffer = io.StringIO()
+    with store.session() as session:
+        summary = ExportService(session, actor).brief(
+            buffer, country=country, audience=audience, fmt=format
+        )
+    media = "text/html; charset=utf-8" if format == "html" else "text/markdown; charset=utf-8"
+    ext = "html" if format == "html" else "md"
+    return _download(
+        buffer.getvalue().encode("utf-8"),
+        media,
+        f"ssaplan-brief-{summary['country']}.{ext}",
+        _withheld_headers(summary),
+    )
+
+
+def _withheld_headers(summary: dict[str, Any]) -> dict[str, str]:
+    by = summary.get("withheld_by", {})
+    return {
+        "X-Audience": str(summary.get("audience", "")),
+        "X-Withheld": str(summary.get("withheld", 0)),
+        "X-Withheld-By": ", ".join(f"{k}={v}" for k, v in by.items()),
+    }
 
 
 def _download(

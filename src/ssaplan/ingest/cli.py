@@ -8,6 +8,7 @@ See ``docs/formats.md`` for every format and the ``--json`` summaries.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,9 @@ from ssaplan.core.store import Store
 import_app = typer.Typer(
     help="Bring data in: IATI, foreign-assistance CSV, indicators, programs.", no_args_is_help=True
 )
-export_app = typer.Typer(help="Send data out: IATI XML, Excel workbook, CSV.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Send data out: IATI XML, Excel workbook, CSV, country briefs.", no_args_is_help=True
+)
 
 FilesArg = Annotated[
     list[Path],
@@ -207,6 +210,23 @@ def import_programs(
 
 
 OutOpt = Annotated[Path, typer.Option("--out", help="file to write (replaced if it exists)")]
+AudienceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--audience",
+        help="who the file is for: public, us-government, or a partner country or "
+        "organization code (GBR, NATO); default us-government (IATI: public)",
+    ),
+]
+
+
+def _withheld_line(summary: dict[str, Any]) -> str:
+    by = summary.get("withheld_by", {})
+    return (
+        f"for {summary.get('audience')}: {summary.get('withheld', 0)} program(s) withheld "
+        f"({by.get('above_ceiling', 0)} above the marking ceiling, "
+        f"{by.get('not_releasable', 0)} not releasable to the audience)"
+    )
 
 
 @export_app.command("iati")
@@ -224,17 +244,22 @@ def export_iati(
     reporting_org_name: Annotated[
         str, typer.Option("--reporting-org-name", help="its name")
     ] = "United States Government",
+    audience: AudienceOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write the portfolio as an IATI 2.03 activity file (releasable programs only)."""
+    """Write the portfolio as an IATI 2.03 activity file (by default for the public:
+    releasable programs only)."""
     from ssaplan.core.permissions import Actor
     from ssaplan.ingest.exports import ExportService
 
     st = state(ctx, db, as_json)
     with _opened(st) as store, store.session() as session, _replacing(out, "wb") as fh:
         summary = ExportService(session, Actor.operator()).iati(
-            fh, reporting_org=reporting_org, reporting_org_name=reporting_org_name
+            fh,
+            reporting_org=reporting_org,
+            reporting_org_name=reporting_org_name,
+            audience=audience or "public",
         )
     summary["out"] = str(out)
     emit(
@@ -242,14 +267,18 @@ def export_iati(
         summary,
         lambda: info(
             f"wrote {summary['activities']} activities to {out} (IATI 2.03); "
-            f"{summary['withheld']} program(s) withheld: their marking is not releasable"
+            + _withheld_line(summary)
         ),
     )
 
 
 @export_app.command("excel")
 def export_excel(
-    ctx: typer.Context, out: OutOpt, db: DbOpt = None, as_json: JsonOpt = False
+    ctx: typer.Context,
+    out: OutOpt,
+    audience: AudienceOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write the planners' workbook: one row per program and fiscal year, drop-down lists."""
     from ssaplan.core.permissions import Actor
@@ -257,29 +286,88 @@ def export_excel(
 
     st = state(ctx, db, as_json)
     with _opened(st) as store, store.session() as session, _replacing(out, "wb") as fh:
-        summary = ExportService(session, Actor.operator()).excel(fh)
+        summary = ExportService(session, Actor.operator()).excel(fh, audience=audience)
     summary["out"] = str(out)
     emit(
         st,
         summary,
-        lambda: info(f"wrote {summary['programs']} programs ({summary['rows']} rows) to {out}"),
+        lambda: info(
+            f"wrote {summary['programs']} programs ({summary['rows']} rows) to {out}; "
+            + _withheld_line(summary)
+        ),
     )
 
 
 @export_app.command("csv")
-def export_csv(ctx: typer.Context, out: OutOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def export_csv(
+    ctx: typer.Context,
+    out: OutOpt,
+    audience: AudienceOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Write programs as CSV (one row per program and fiscal year; formula-safe)."""
     from ssaplan.core.permissions import Actor
     from ssaplan.ingest.exports import ExportService
 
     st = state(ctx, db, as_json)
     with _opened(st) as store, store.session() as session, _replacing(out, "w") as fh:
-        summary = ExportService(session, Actor.operator()).csv(fh)
+        summary = ExportService(session, Actor.operator()).csv(fh, audience=audience)
     summary["out"] = str(out)
     emit(
         st,
         summary,
-        lambda: info(f"wrote {summary['programs']} programs ({summary['rows']} rows) to {out}"),
+        lambda: info(
+            f"wrote {summary['programs']} programs ({summary['rows']} rows) to {out}; "
+            + _withheld_line(summary)
+        ),
+    )
+
+
+@export_app.command("brief")
+def export_brief(
+    ctx: typer.Context,
+    country: Annotated[
+        str, typer.Option("--country", help="the partner country: ISO3 code or name")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="file to write (default: standard output)")
+    ] = None,
+    audience: AudienceOpt = None,
+    html: Annotated[bool, typer.Option("--html", help="HTML instead of Markdown")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a country brief: the country's programs, money and status for an audience,
+    saying what it withheld (Markdown, or HTML with --html)."""
+    import io
+
+    from ssaplan.core.errors import BadRequest
+    from ssaplan.core.permissions import Actor
+    from ssaplan.ingest.exports import ExportService
+
+    st = state(ctx, db, as_json)
+    if out is None and as_json:
+        raise BadRequest("--json prints the summary on standard output: give --out FILE")
+    fmt = "html" if html else "markdown"
+    with _opened(st) as store, store.session() as session:
+        buffer = io.StringIO()
+        summary = ExportService(session, Actor.operator()).brief(
+            buffer, country=country, audience=audience, fmt=fmt
+        )
+    if out is None:
+        sys.stdout.write(buffer.getvalue())
+        info(_withheld_line(summary))
+        return
+    with _replacing(out, "w") as fh:
+        fh.write(buffer.getvalue())
+    summary["out"] = str(out)
+    emit(
+        st,
+        summary,
+        lambda: info(
+            f"wrote the brief for {summary['country']} to {out}; " + _withheld_line(summary)
+        ),
     )
 
 

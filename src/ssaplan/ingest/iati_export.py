@@ -98,18 +98,26 @@ class IatiWriter:
         self.today = today or date.today()
         self.generated = generated
         self.counts = IatiExportCounts()
+        # Left on for a public file; an export for a named audience has filtered the
+        # programs by their marking and releasability already.
+        self.releasable_only = True
 
-    def write(self, programs: Iterable[ProgramPublic]) -> IatiExportCounts:
-        """Write every releasable program; count the ones withheld by their marking."""
+    def write(self, programs: Iterable[ProgramPublic], note: str | None = None) -> IatiExportCounts:
+        """Write every releasable program; count the ones withheld by their marking.
+
+        ``note`` (what the export withheld) is written as an XML comment before the
+        root element, which the schema and IATI readers ignore."""
         attrs = {"version": IATI_VERSION}
         if self.generated is not None:
             attrs["generated-datetime"] = self.generated.replace(microsecond=0).isoformat()
         with etree.xmlfile(self.out, encoding="utf-8") as xf:
             xf.write_declaration()
+            if note:  # before the root, so readers of the activities never meet it
+                xf.write(etree.Comment(" " + note.replace("--", "- -") + " "))
             with xf.element("iati-activities", attrs):
                 for p in programs:
                     marking = self.catalog.markings.get(p.marking)
-                    if marking is None or not marking.releasable:
+                    if self.releasable_only and (marking is None or not marking.releasable):
                         self.counts.withheld += 1
                         continue
                     xf.write(self._activity(p), pretty_print=True)

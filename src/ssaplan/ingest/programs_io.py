@@ -5,10 +5,13 @@ row with an empty ``fiscal_year``), columns in this order::
 
     id, title, description, agency, account, country, region, institution_type, level,
     purpose, objectives, dac_code, start, end, status, marking,
-    fiscal_year, planned, obligated, disbursed, budget_account, shares
+    fiscal_year, planned, obligated, disbursed, budget_account, shares, version,
+    releasable_to
 
-``country``, ``region`` and ``objectives`` hold several values separated by ``;`` (or
-``|``). Program-level cells repeat on each of a program's rows and must agree.
+``country``, ``region``, ``objectives`` and ``releasable_to`` (partner countries and
+organizations the program may be disclosed to besides the U.S. Government) hold several
+values separated by ``;`` (or ``|``). Program-level cells repeat on each of a
+program's rows and must agree.
 ``account`` is the program's main account; ``budget_account`` (optional) the account
 of one row's money where it differs (a program funded from several accounts has one
 row per fiscal year and account). ``shares`` (optional) gives each partner's share of
@@ -27,7 +30,7 @@ injection (a text cell starting with ``= + - @``, tab or carriage return gets a 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import IO, Any, BinaryIO
 
@@ -60,6 +63,7 @@ PROGRAM_COLUMNS = (
     "budget_account",
     "shares",
     "version",  # the version exported; an import refuses to overwrite a newer one
+    "releasable_to",  # partners and organizations besides the U.S., ";"-separated
 )
 REQUIRED_COLUMNS = ("id", "title", "agency", "country", "start", "end")
 # Cells that may not be empty: ``id`` may (a new program gets one), and ``country`` may
@@ -74,10 +78,14 @@ MILESTONE_COLUMNS = (
     "delivered_on",
 )
 PROGRAMS_SHEET, MILESTONES_SHEET, LISTS_SHEET = "Programs", "Milestones", "Lists"
+WITHHELD_SHEET = "Withheld"
 MONEY_COLUMNS = ("planned", "obligated", "disbursed")
 # Cells that belong to one budget line (the rest repeat the program's values).
 LINE_COLUMNS = ("fiscal_year", *MONEY_COLUMNS, "budget_account")
 LIST_COLUMNS = ("country", "region", "objectives")
+# A trailing row whose first cell starts with this says what the export withheld; the
+# importer skips it.
+NOTE_PREFIX = "# "
 # Single-valued coded columns and the catalog kind each one is checked against.
 CODED: dict[str, Kind] = {
     "agency": "agency",
@@ -113,6 +121,7 @@ def program_rows(p: ProgramPublic) -> list[dict[str, Any]]:
         "status": p.status,
         "marking": p.marking,
         "version": p.version,
+        "releasable_to": ";".join(p.releasable_to),
     }
     shares = _shares_cell(p)
     if not p.budget:
@@ -162,8 +171,13 @@ def unguard_formula(value: str) -> str:
     return value
 
 
-def write_csv(programs: Iterable[ProgramPublic], out: IO[str]) -> int:
-    """Write programs as CSV (UTF-8, header row); return the number of data rows."""
+def write_csv(
+    programs: Iterable[ProgramPublic], out: IO[str], note: Callable[[], str | None] = lambda: None
+) -> int:
+    """Write programs as CSV (UTF-8, header row); return the number of data rows.
+
+    ``note()``, called after the programs, may give a last row (``# ...`` in the first
+    cell, e.g. what the export withheld); the importer skips such a row."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(PROGRAM_COLUMNS)
     rows = 0
@@ -171,6 +185,9 @@ def write_csv(programs: Iterable[ProgramPublic], out: IO[str]) -> int:
         for row in program_rows(p):
             writer.writerow([_csv_cell(row[c]) for c in PROGRAM_COLUMNS])
             rows += 1
+    text = note()
+    if text:
+        writer.writerow([NOTE_PREFIX + text] + [""] * (len(PROGRAM_COLUMNS) - 1))
     return rows
 
 
@@ -183,9 +200,15 @@ def _csv_cell(value: Any) -> str:
 
 
 def write_workbook(
-    programs: Iterable[ProgramPublic], out: BinaryIO, catalog: Catalog
+    programs: Iterable[ProgramPublic],
+    out: BinaryIO,
+    catalog: Catalog,
+    withheld: list[tuple[str, Any]] | None = None,
 ) -> tuple[int, int]:
-    """Write the planners' workbook; return (program rows, milestone rows)."""
+    """Write the planners' workbook; return (program rows, milestone rows).
+
+    ``withheld`` (rows of label and value) adds a ``Withheld`` sheet saying what the
+    export left out; the importer does not read it."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -213,6 +236,13 @@ def write_workbook(
                 for cell in sheet[letter][1:]:
                     cell.number_format = "yyyy-mm-dd"
         sheet.freeze_panes = "A2"
+
+    if withheld is not None:
+        note: Any = wb.create_sheet(WITHHELD_SHEET)
+        for label, value in withheld:
+            note.append([label, value])
+        note.column_dimensions["A"].width = 40
+        note.column_dimensions["B"].width = 90
 
     lists = wb.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"

@@ -28,6 +28,7 @@ from ssaplan.ingest.programs_io import (
     MILESTONE_COLUMNS,
     MILESTONES_SHEET,
     MONEY_COLUMNS,
+    NOTE_PREFIX,
     PROGRAM_COLUMNS,
     PROGRAMS_SHEET,
     REQUIRED_CELLS,
@@ -36,6 +37,7 @@ from ssaplan.ingest.programs_io import (
 )
 from ssaplan.portfolio.models import STATUSES
 from ssaplan.portfolio.schemas import MAX_AMOUNT, MAX_FY, MIN_FY, ProgramCreate, ProgramPublic
+from ssaplan.portfolio.visibility import audience_code
 from ssaplan.reference.catalog import Catalog, Kind, UnknownCode
 
 _SPLIT = re.compile(r"[;|]")
@@ -109,6 +111,8 @@ def _read_csv(path: Path, name: str) -> ProgramTable:
     for number, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
+        if values[0].startswith(NOTE_PREFIX) and not any(v.strip() for v in values[1:]):
+            continue  # an export's note (what it withheld), not a program
         if len(rows) >= MAX_ROWS:
             problems.append(Detail((name,), f"more than {MAX_ROWS} rows: split the file"))
             break
@@ -394,13 +398,14 @@ def _program_fields(
         "status": "status",
         "marking": "marking",
         "shares": "shares",
+        "releasable_to": "releasable_to",
     }
     for column, name in mapping.items():
         if column in columns:
             value = program.get(column)
             if value is not None:
                 fields[name] = value
-            elif name in ("countries", "regions", "objectives"):
+            elif name in ("countries", "regions", "objectives", "releasable_to"):
                 fields[name] = []
         elif stored is not None:
             fields[name] = getattr(stored, name)
@@ -471,6 +476,17 @@ def _cell(column: str, raw: Any, catalog: Catalog) -> Any:
         return str(raw).strip()
     if column == "shares":
         return _shares(str(raw), catalog)
+    if column == "releasable_to":
+        codes: list[str] = []
+        for value in (v.strip() for v in _SPLIT.split(str(raw)) if v.strip()):
+            code = audience_code(catalog, value)
+            if code is None:
+                raise ValueError(
+                    f"unknown partner or organization {value!r}: give countries (ISO3, e.g. "
+                    "GBR) or organizations (e.g. NATO, EU) separated by ;"
+                )
+            codes.append(code)
+        return sorted(set(codes))
     return str(raw)
 
 

@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ssaplan.ingest.iati_export import DEFAULT_REPORTING_ORG, DEFAULT_REPORTING_ORG_NAME
+from ssaplan.portfolio.filters import ProgramFilter
+
 
 class SkippedPublic(BaseModel):
     """A record (or a whole file) an import skipped (``skip_invalid``), and why."""
@@ -88,3 +91,35 @@ class ProgramsImportPublic(BaseModel):
     updated: int
     unchanged: int
     skipped: list[SkippedPublic]
+
+
+class ExportQuery(ProgramFilter):
+    """Which programs to export (the list filter) and for whom.
+
+    ``audience``: ``public``, ``us-government``, or a partner country or organization
+    code (``GBR``, ``NATO``); never more than the requesting user may read. Default:
+    the user's own view (IATI: the public).
+    """
+
+    audience: str | None = Field(
+        None,
+        max_length=200,
+        description="who the file is for: public, us-government, or a partner country or "
+        "organization code (GBR, NATO); never more than you may read. Default: your own "
+        "view (IATI: public)",
+    )
+
+    def filter(self) -> ProgramFilter:
+        return ProgramFilter(**self.model_dump(exclude={"audience"}))
+
+
+class IatiExportQuery(ExportQuery):
+    """An IATI export's filter, audience and publisher."""
+
+    reporting_org: str = Field(DEFAULT_REPORTING_ORG, max_length=100)
+    reporting_org_name: str = Field(DEFAULT_REPORTING_ORG_NAME, max_length=200)
+
+    def filter(self) -> ProgramFilter:
+        return ProgramFilter(
+            **self.model_dump(exclude={"audience", "reporting_org", "reporting_org_name"})
+        )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -177,3 +177,22 @@ def _formats_html() -> Markup:
 def formats_page(request: Request, actor: Annotated[Actor, Depends(requires("read"))]) -> Response:
     """The formats documentation (every format in and out, its mapping and its errors)."""
     return render(request, "ingest/formats.html", {"doc": _formats_html()})
+
+
+@router.get("/data/brief", response_class=HTMLResponse)
+def brief_page(
+    store: StoreDep,
+    actor: Annotated[Actor, Depends(requires("data:export"))],
+    country: Annotated[str, Query(min_length=1, max_length=200)],
+    audience: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """A country brief as a page of its own (printable; HTML of the export), for
+    ``audience`` (default: the reader's own view), saying what it withheld."""
+    import io
+
+    from ssaplan.ingest.exports import ExportService
+
+    buffer = io.StringIO()
+    with store.session() as session:
+        ExportService(session, actor).brief(buffer, country=country, audience=audience, fmt="html")
+    return HTMLResponse(buffer.getvalue())

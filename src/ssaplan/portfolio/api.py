@@ -91,10 +91,14 @@ def portfolio_summary(store: StoreDep, actor: Reader, flt: FilterDep) -> RollupP
     """Money of the matching programs: total, by fiscal year, bureau, account, agency, status.
 
     Each program counts once per dimension (cross-bureau programs as ``Multi-regional``),
-    so every dimension sums to the total.
+    so every dimension sums to the total. Only programs the caller may see count
+    (``withheld`` says how many matching programs were left out, by reason).
     """
     with store.session() as session:
-        return RollupPublic.model_validate(PortfolioService(session, actor).rollup(flt).as_dict())
+        service = PortfolioService(session, actor)
+        return RollupPublic.model_validate(
+            {**service.rollup(flt).as_dict(), "withheld": service.withheld(flt)}
+        )
 
 
 @router.get("/countries")

@@ -29,6 +29,7 @@ from ssaplan.portfolio.schemas import (
     ProgramPublic,
     Totals,
 )
+from ssaplan.portfolio.visibility import decode, encode, resolve_codes
 from ssaplan.reference.catalog import Catalog, Kind, UnknownCode
 
 # Limits on what one program may carry (a bound on every input; see docs/api.md).
@@ -92,6 +93,7 @@ def _fields(p: Program, with_ids: bool) -> dict[str, Any]:
         "end": p.end_date,
         "status": p.status,
         "marking": p.marking,
+        "releasable_to": decode(p.releasable_to),
         "source": p.source,
         "budget": budget,
         "milestones": milestones,
@@ -175,6 +177,10 @@ def resolve_fields(
     many("countries", "country", MAX_PARTNERS)
     many("regions", "region", MAX_PARTNERS)
     many("objectives", "objective", MAX_PARTNERS)
+    if "releasable_to" in given and data.releasable_to is not None:
+        out["releasable_to"] = encode(
+            resolve_codes(data.releasable_to, (*loc, "releasable_to"), catalog, problems)
+        )
     for field in ("title", "description", "start", "end", "status", "milestones"):
         if field in given:
             out[field] = getattr(data, field)
@@ -285,6 +291,7 @@ def apply_fields(p: Program, fields: dict[str, Any], loc: tuple[str | int, ...])
         "purpose_id": "purpose_id",
         "dac_code": "dac_code",
         "marking": "marking",
+        "releasable_to": "releasable_to",
     }
     old_account = p.account_id
     for key, column in simple.items():

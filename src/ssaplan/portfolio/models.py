@@ -37,7 +37,8 @@ class Program(Base):
     shown as ``id`` on every interface); it can be renamed without touching any
     reference. ``account_id`` is the program's main account, the default for budget
     lines that name none. ``version`` grows with every update; an update that carries
-    an older version is refused (optimistic locking).
+    an older version is refused (optimistic locking). ``marking`` and ``releasable_to``
+    decide who may see it (``portfolio/visibility.py``).
     """
 
     __tablename__ = "programs"
@@ -65,6 +66,10 @@ class Program(Base):
     end_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), index=True)
     marking: Mapped[str] = mapped_column(ForeignKey("markings.id"), default="U")
+    # The partners and organizations the program may be disclosed to besides the U.S.
+    # Government, stored ";GBR;NATO;" ("" for none; see portfolio/visibility.py). Its
+    # budget lines, deliveries and milestones inherit marking and releasability.
+    releasable_to: Mapped[str] = mapped_column(String(400), default="", server_default="")
     source: Mapped[str] = mapped_column(String(40), default="manual")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -104,6 +104,11 @@ class ProgramFields(StrictModel):
     end: date | None = None
     status: Status | None = None
     marking: Code | None = None
+    releasable_to: Annotated[list[Code], Field(max_length=40)] | None = Field(
+        None,
+        description="partner countries (ISO3) and organizations (NATO, EU, ...) the program "
+        "may be disclosed to besides the U.S. Government; [] for none",
+    )
     shares: dict[str, Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
         None,
         max_length=2 * MAX_PARTNERS,
@@ -191,6 +196,7 @@ class ProgramPublic(BaseModel):
     end: date
     status: str
     marking: str
+    releasable_to: list[str] = Field(default_factory=list)
     source: str
     budget: list[BudgetLinePublic]
     totals: Totals
@@ -200,13 +206,25 @@ class ProgramPublic(BaseModel):
     updated_at: datetime
 
 
+class Withheld(BaseModel):
+    """How many matching programs the reader may not see, by reason (never which)."""
+
+    above_ceiling: int = Field(0, description="marked above the reader's marking ceiling")
+    not_releasable: int = Field(0, description="not releasable to the reader's audience")
+
+
 class ProgramList(Page[ProgramPublic]):
-    """A page of programs, the total that match, and their money summed over all pages."""
+    """A page of programs, the total that match, and their money summed over all pages.
+
+    ``total`` and ``totals`` cover only the programs the reader may see (see
+    ``withheld``): a withheld program's dollars are in no figure.
+    """
 
     total: int
     limit: int | None
     offset: int
     totals: Totals
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 class MoneyGroup(Totals):
@@ -225,6 +243,10 @@ class RollupPublic(BaseModel):
     programs: int
     total: Totals
     by: dict[str, list[MoneyGroup]]
+    withheld: Withheld = Field(
+        default_factory=lambda: Withheld(),
+        description="matching programs left out because the reader may not see them",
+    )
 
 
 class CountryFacts(BaseModel):

@@ -36,6 +36,16 @@ from ssaplan.portfolio.schemas import (
     ProgramPublic,
     ProgramUpdate,
     Totals,
+    Withheld,
+)
+from ssaplan.portfolio.visibility import (
+    Audience,
+    audience_of,
+    decode,
+    only_visible,
+    rank_of,
+    verdict,
+    withheld,
 )
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
@@ -52,12 +62,45 @@ class UpsertReport:
 
 
 class PortfolioService:
-    """Programs as one actor sees and changes them, within one session."""
+    """Programs as one actor sees and changes them, within one session.
 
-    def __init__(self, session: Session, actor: Actor, catalog: Catalog | None = None) -> None:
+    Every read, list and roll-up shows only the programs ``audience`` may see (by
+    default the actor's own view: their marking ceiling and audience; an export passes
+    a narrower one); a program it may not see is "not found", never "forbidden".
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        catalog: Catalog | None = None,
+        *,
+        audience: Audience | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
+        self.audience = audience or audience_of(actor, self.catalog)
+
+    def matching_ids(self, flt: ProgramFilter) -> Any:
+        """The ids of the programs matching ``flt`` that the audience may see: the one
+        place the filter and the marking rule meet (every list and roll-up uses it)."""
+        return only_visible(flt.program_ids(self.catalog), self.audience, self.catalog)
+
+    def withheld(self, flt: ProgramFilter) -> Withheld:
+        """How many programs matching ``flt`` the audience may not see, by reason."""
+        require(self.actor, "read")
+        return Withheld(
+            **withheld(self.session, flt.program_ids(self.catalog), self.audience, self.catalog)
+        )
+
+    def _visible(self, program: Program) -> bool:
+        if self.audience.unrestricted:
+            return True
+        reason = verdict(
+            self.audience, self.catalog, program.marking, decode(program.releasable_to)
+        )
+        return reason is None
 
     # -- reads ------------------------------------------------------------------
     def get(self, program_id: str) -> ProgramPublic:
@@ -66,7 +109,9 @@ class PortfolioService:
     def get_many(self, program_ids: Iterable[str]) -> dict[str, ProgramPublic]:
         """The stored programs among ``program_ids``, by id (unknown ids are left out)."""
         require(self.actor, "read")
-        return {pid: to_public(p) for pid, p in self._load_many(program_ids).items()}
+        return {
+            pid: to_public(p) for pid, p in self._load_many(program_ids).items() if self._visible(p)
+        }
 
     def list_programs(
         self,
@@ -82,7 +127,7 @@ class PortfolioService:
         year's (account's) lines only; each program's own ``totals`` cover its whole life.
         """
         require(self.actor, "read")
-        ids = flt.program_ids(self.catalog).cte("matching")
+        ids = self.matching_ids(flt).cte("matching")
         sums = (
             select(
                 BudgetLine.program_id.label("pid"),
@@ -144,6 +189,7 @@ class PortfolioService:
             limit=limit,
             offset=offset,
             totals=Totals(planned=grand[0], obligated=grand[1], disbursed=grand[2]),
+            withheld=self.withheld(flt),
         )
 
     def partner_money(
@@ -155,7 +201,14 @@ class PortfolioService:
     ) -> list[PartnerMoney]:
         """Money by program x fiscal year x account x partner (see :mod:`.money`)."""
         require(self.actor, "read")
-        return partner_money(self.session, self.catalog, flt, first_fy=first_fy, last_fy=last_fy)
+        return partner_money(
+            self.session,
+            self.catalog,
+            flt,
+            program_ids=self.matching_ids(flt or ProgramFilter()),
+            first_fy=first_fy,
+            last_fy=last_fy,
+        )
 
     def rollup(
         self, flt: ProgramFilter, dimensions: Sequence[str] = ROLLUP_DIMENSIONS
@@ -167,7 +220,7 @@ class PortfolioService:
         fiscal-year or account filter counts only that year's or account's lines.
         """
         require(self.actor, "read")
-        ids = flt.program_ids(self.catalog)
+        ids = self.matching_ids(flt)
         programs = {
             pid: (agency, status)
             for pid, agency, status in self.session.execute(
@@ -182,12 +235,18 @@ class PortfolioService:
     def countries(self) -> list[dict[str, Any]]:
         """Every country and territory with its regions and the money of its programs."""
         require(self.actor, "read")
-        counts = dict(
-            self.session.execute(
-                select(ProgramCountry.iso3, func.count()).group_by(ProgramCountry.iso3)
-            ).all()
+        everything = ProgramFilter()
+        per_country = select(ProgramCountry.iso3, func.count()).group_by(ProgramCountry.iso3)
+        if not self.audience.unrestricted:
+            per_country = only_visible(
+                per_country.join(Program, Program.id == ProgramCountry.program_id),
+                self.audience,
+                self.catalog,
+            )
+        counts: dict[str, int] = dict(self.session.execute(per_country).all())
+        money = by_country(
+            partner_money(self.session, self.catalog, program_ids=self.matching_ids(everything))
         )
-        money = by_country(partner_money(self.session, self.catalog))
         return [
             {
                 **self._country_facts(iso3),
@@ -211,7 +270,8 @@ class PortfolioService:
         except UnknownCode as exc:
             raise NotFound(str(exc)) from exc
         flt = ProgramFilter(country=iso3)
-        ids = flt.program_ids(self.catalog)
+        ids = self.matching_ids(flt)
+        visible = self.matching_ids(ProgramFilter())
         programs = {
             pid: (agency, status)
             for pid, agency, status in self.session.execute(
@@ -238,11 +298,13 @@ class PortfolioService:
                     .group_by(ProgramCountry.program_id)
                     .having(func.count() > 1)
                 ),
+                ProgramCountry.program_id.in_(visible),
             )
         ).scalar_one()
         regional = self.session.execute(
             select(func.count(func.distinct(ProgramRegion.program_id))).where(
-                ProgramRegion.region_code.in_(self.catalog.country_regions(iso3))
+                ProgramRegion.region_code.in_(self.catalog.country_regions(iso3)),
+                ProgramRegion.program_id.in_(visible),
             )
         ).scalar_one()
         return {
@@ -258,7 +320,10 @@ class PortfolioService:
         require(self.actor, "read")
         iso3 = self.catalog.resolve("country", code)
         regions = self.catalog.country_regions(iso3)
-        ids = select(ProgramRegion.program_id).where(ProgramRegion.region_code.in_(regions))
+        ids = select(ProgramRegion.program_id).where(
+            ProgramRegion.region_code.in_(regions),
+            ProgramRegion.program_id.in_(self.matching_ids(ProgramFilter())),
+        )
         sums = (
             select(BudgetLine.program_id, func.sum(BudgetLine.planned).label("planned"))
             .group_by(BudgetLine.program_id)
@@ -314,6 +379,12 @@ class PortfolioService:
         program = self.session.execute(
             select(Program).where(Program.code == program_id).options(lazyload("*"))
         ).scalar_one_or_none()
+        if program is not None and not self._visible(program):
+            raise NotFound(f"no program with id {program_id!r}")
+        if program is None and not self.audience.unrestricted:
+            # A deleted program's history names its marking: a restricted reader does
+            # not get it (nor learn that it existed).
+            raise NotFound(f"no program with id {program_id!r}")
         if program is None:
             deleted = self.session.execute(
                 select(AuditRecord.entity_ref)
@@ -373,6 +444,9 @@ class PortfolioService:
                 f"{data.version}, it is now at version {program.version}): reload and try again"
             )
         fields = resolve_fields(data, ("body",), self.catalog)
+        over = self._marking_problems(fields, ("body",))
+        if over:
+            raise Invalid("marking above your ceiling", over)
         reason = (data.reason or "").strip()
         stops = fields.get("status") in engine.NEEDS_REASON and fields["status"] != program.status
         if stops and not reason:
@@ -474,6 +548,7 @@ class PortfolioService:
         for item, loc in zip(items, locs, strict=True):
             try:
                 resolved.append(resolve_fields(item, loc, self.catalog))
+                problems.extend(self._marking_problems(resolved[-1], loc))
             except Invalid as exc:
                 problems.extend(exc.details)
                 resolved.append({})
@@ -519,6 +594,11 @@ class PortfolioService:
         next_seq: dict[str, int] = {}
         for item, fields, loc in zip(items, resolved, locs, strict=True):
             program = existing.get(item.id) if item.id else None
+            if program is not None and not self._visible(program):
+                # Someone else's program under a marking the actor may not read: refused
+                # without saying more than that the id is not theirs to use.
+                denied.append(Detail((*loc, "id"), f"id {item.id!r} is not available to you"))
+                continue
             if program is not None:
                 self._collect_scope(program, (*loc, "agency"), denied)
                 # An import follows the pipeline like an edit does (issue 10): no
@@ -649,9 +729,27 @@ class PortfolioService:
         if lock:
             stmt = stmt.with_for_update()
         program = self.session.execute(stmt).scalar_one_or_none()
-        if program is None:
+        if program is None or not self._visible(program):
+            # Not visible is not found: a 403 would confirm that it exists.
             raise NotFound(f"no program with id {program_id!r}")
         return program
+
+    def _marking_problems(self, fields: dict[str, Any], loc: tuple[str | int, ...]) -> list[Detail]:
+        """A marking above the actor's own ceiling cannot be set (they could not read
+        the program afterwards, and could hide it from their peers)."""
+        marking = fields.get("marking")
+        if not marking or not self.actor.ceiling:
+            return []
+        ceiling = self.catalog.markings.get(self.actor.ceiling)
+        if ceiling is not None and rank_of(self.catalog, marking) <= ceiling.rank:
+            return []
+        return [
+            Detail(
+                (*loc, "marking"),
+                f"{marking} is above your marking ceiling ({self.actor.ceiling}): ask someone "
+                "cleared for it",
+            )
+        ]
 
     def _partner_countries(self, program: Program) -> set[str]:
         """A program's partner countries, a region's members counting for the region."""

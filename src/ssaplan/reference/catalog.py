@@ -146,10 +146,26 @@ class DacRef:
 
 @dataclass(frozen=True)
 class MarkingRef:
+    """A handling marking. ``rank`` orders markings (U < SBU < CUI): a reader cleared up
+    to a marking may read every marking of that rank or below. ``releasable`` says
+    whether records under it may be published (IATI, the public)."""
+
     id: str
     name: str
     releasable: bool
     description: str = ""
+    rank: int = 0
+
+
+def _rank(text: str, position: int, problems: list[str]) -> int:
+    """A marking's rank from markings.csv (its position in the file when the column is
+    empty, so an older file keeps its order)."""
+    if text in ("", None):
+        return position * 10
+    if not text.lstrip("-").isdigit():
+        problems.append(f"markings.csv: rank {text!r} is not a whole number")
+        return position * 10
+    return int(text)
 
 
 def _norm(text: str) -> str:
@@ -554,8 +570,14 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
     marking_rows = _rows(data_dir / "markings.csv", ("id", "name", "releasable"), problems)
     _unique(marking_rows, "id", "markings.csv", problems)
     markings = {
-        r["id"]: MarkingRef(r["id"], r["name"], _bool(r["releasable"]), r.get("description", ""))
-        for r in marking_rows
+        r["id"]: MarkingRef(
+            r["id"],
+            r["name"],
+            _bool(r["releasable"]),
+            r.get("description", ""),
+            _rank(r.get("rank", ""), i, problems),
+        )
+        for i, r in enumerate(marking_rows)
     }
 
     required: list[tuple[str, Mapping[str, object], str]] = [("U", markings, "markings.csv")]

@@ -131,3 +131,5 @@ class Marking(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     releasable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A marking's rank (U < SBU < CUI) lives in markings.csv and the catalog only: the
+    # visibility filter turns a ceiling into the list of marking ids at or below it.

@@ -99,12 +99,14 @@ class ReferenceDacCodePublic(_Entry):
 
 
 class ReferenceMarkingPublic(_Entry):
-    """A handling marking, and whether programs under it may be published."""
+    """A handling marking, whether programs under it may be published, and its rank
+    (a reader cleared up to a marking reads every marking of that rank or below)."""
 
     id: str
     name: str
     releasable: bool
     description: str
+    rank: int = 0
 
 
 ReferenceEntry = (

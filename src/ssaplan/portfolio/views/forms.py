@@ -74,6 +74,7 @@ def values_of(p: ProgramPublic) -> dict[str, Any]:
         "end": p.end.isoformat(),
         "status": p.status,
         "marking": p.marking,
+        "releasable_to": "; ".join(p.releasable_to),
         "shares": shares_text(p.shares),
         "shares_was": shares_text(p.shares),
         "budget": [
@@ -121,6 +122,7 @@ def parse_form(
     typed["description"] = str(form.get("description") or "")
     for many in ("countries", "regions", "objectives"):
         typed[many] = [str(v) for v in form.getlist(many) if str(v).strip()]
+    typed["releasable_to"] = str(form.get("releasable_to") or "").strip()
     typed["shares"] = str(form.get("shares") or "").strip()
     typed["shares_was"] = str(form.get("shares_was") or "").strip()
     typed["version"] = str(form.get("version") or "")
@@ -146,6 +148,10 @@ def parse_form(
             problems.append(Detail((k,), "is required"))
     for many in ("countries", "regions", "objectives"):
         data[many] = typed[many]
+    if "releasable_to" in form:  # partners and organizations, separated by ; or ,
+        data["releasable_to"] = [
+            c.strip() for c in re.split(r"[,;\s]+", typed["releasable_to"]) if c.strip()
+        ]
     if typed["shares"] and not (
         typed["shares"] == typed["shares_was"] and not creating and _partners_changed(form, typed)
     ):
