@@ -84,13 +84,13 @@ class PortfolioService:
         year's (account's) lines only; each program's own ``totals`` cover its whole life.
         """
         require(self.actor, "read")
-        lines = flt.line_conditions(self.catalog)
         # The page (its programs' own columns, in order), then its count and money: each
         # statement is narrowed by the same :meth:`_matching` clauses on ``programs``
         # (no ``IN (SELECT ...)`` of every matching id, no window aggregates over all
         # rows), so SQLite pages by the index of the sort column. Only a sort by money
         # joins the per-program sums.
-        stmt = self._matching(select(*program_columns()), flt)
+        stmt = self._matching(select(*program_columns()), flt)  # unknown codes: Invalid
+        lines = flt.line_conditions(self.catalog)
         key = sort.lstrip("-")
         sums = None
         if key in ("planned", "obligated", "disbursed"):
