@@ -48,9 +48,11 @@ def memo(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     head has not moved yet) the figure is computed afresh and not kept."""
     if has_pending(session):
         return compute()
-    full = (str(session.get_bind().url), key, audit_head(session))
+    bind = session.get_bind()
+    full = (str(bind.engine.url), key, audit_head(session))
     if full in _MEMO:
-        return _MEMO[full]  # type: ignore[no-any-return]
+        found: T = _MEMO[full]
+        return found
     value = compute()
     if len(_MEMO) >= MAX_ENTRIES:
         _MEMO.clear()

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from ssaplan.core.memo import memo
 from ssaplan.portfolio.models import (
@@ -32,7 +33,7 @@ from ssaplan.portfolio.models import (
 from ssaplan.portfolio.schemas import ProgramPublic
 
 # The page's ids as one expanding parameter: no per-value coercion of a literal list.
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _P = Program.__table__.c
 _PROGRAM_COLUMNS = (
     _P.id,
