@@ -524,6 +524,8 @@ class OverlapService:
 
     def may_review(self, a_ref: str, b_ref: str) -> bool:
         """Whether the actor may mark this pair (for pages that offer the form)."""
+        if restrict(self.actor, "coordination:review").everything:
+            return True  # no need to read either side (three statements each, per pair)
         try:
             self._check_scope(self._side_of(a_ref, ""), self._side_of(b_ref, ""))
         except (Forbidden, NotFound):

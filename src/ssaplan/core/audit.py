@@ -154,6 +154,11 @@ def record_many(session: Session, entries: Iterable[Entry]) -> None:
         )
 
 
+def has_pending(session: Session) -> bool:
+    """Whether the session's transaction has written something not yet in the chain."""
+    return bool(session.info.get(_PENDING))
+
+
 def flush_pending(session: Session) -> None:
     """Append the queued records now (before reading the trail inside the same transaction)."""
     pending: list[Entry] = session.info.pop(_PENDING, [])

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ssaplan.assessment.service import AssessmentService
 from ssaplan.core import audit
 from ssaplan.core.errors import Detail, Invalid
+from ssaplan.core.memo import memo
 from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import utcnow
 from ssaplan.monitoring import engine
@@ -175,11 +176,18 @@ class MonitoringService:
     def ratings(self, *, strategy: str | None = None) -> list[engine.IndicatorRating]:
         """Every indicator (of one strategy) rated under the rules in force."""
         require(self.actor, "read")
-        perf = self.rules().performance
-        series = StrategyService(self.session, self.actor, self.catalog).indicator_series(
-            strategy=strategy
-        )
-        return [engine.rate_series(s, perf) for s in series]
+
+        def compute() -> tuple[engine.IndicatorRating, ...]:
+            perf = self.rules().performance
+            series = StrategyService(self.session, self.actor, self.catalog).indicator_series(
+                strategy=strategy
+            )
+            return tuple(engine.rate_series(s, perf) for s in series)
+
+        # Reading every indicator series is most of the dashboard's time; the ratings are
+        # kept until the next write (core/memo.py). A new list each call: callers may sort it.
+        key = ("monitoring.ratings", repr(self.actor), self.as_of, strategy)
+        return list(memo(self.session, key, compute))
 
     def performance(
         self, *, strategy: str | None = None, status: str | None = None
@@ -226,8 +234,14 @@ class MonitoringService:
         return money_public(self.money_report(), statement("money", self.rules()))
 
     def summary(self) -> MonitorSummary:
-        """Performance and delivery timelines in one (``ssaplan monitor --json``)."""
+        """Performance and delivery timelines in one (``ssaplan monitor --json``).
+
+        Kept until the next write (core/memo.py); callers must not change it."""
         require(self.actor, "read")
+        key = ("monitoring.summary", repr(self.actor), self.as_of)
+        return memo(self.session, key, self._summary)
+
+    def _summary(self) -> MonitorSummary:
         rules = self.rules()
         codes = self._program_codes()
         ratings = self.ratings()

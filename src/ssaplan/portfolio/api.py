@@ -25,15 +25,18 @@ router = APIRouter(prefix="/api", tags=["portfolio"])
 FilterDep = Annotated[ProgramFilter, Query()]
 
 
-@router.get("/programs")
+@router.get("/programs", response_model=ProgramList)
 def list_programs(
     store: StoreDep, actor: Reader, query: Annotated[ProgramListQuery, Query()]
-) -> ProgramList:
+) -> Response:
     """Programs of the shared portfolio, filtered, sorted and paged; ``totals`` covers all pages."""
     with store.session() as session:
-        return PortfolioService(session, actor).list_programs(
+        page = PortfolioService(session, actor).list_programs(
             query.filter(), limit=query.limit, offset=query.offset, sort=query.sort
         )
+    # The page is a validated ProgramList already: serialize it once, in pydantic's core,
+    # instead of FastAPI validating it again against the response model and encoding it.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.post("/programs", status_code=201)

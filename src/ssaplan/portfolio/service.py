@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, lazyload
 
 from ssaplan.core import audit
 from ssaplan.core.errors import Conflict, Detail, Forbidden, Invalid, NotFound, StaleVersion
+from ssaplan.core.memo import memo
 from ssaplan.core.models import AuditRecord
 from ssaplan.core.permissions import Actor, can, require, restrict
 from ssaplan.core.store import utcnow
 from ssaplan.portfolio import engine
+from ssaplan.portfolio.engine import Money
 from ssaplan.portfolio.fields import apply_fields, resolve_fields, snapshot, to_public
 from ssaplan.portfolio.filters import SORT_KEYS, ProgramFilter
 from ssaplan.portfolio.models import (
@@ -30,12 +32,12 @@ from ssaplan.portfolio.models import (
     ProgramRegion,
 )
 from ssaplan.portfolio.money import PartnerMoney, by_country, partner_money, rollup_rows
+from ssaplan.portfolio.reading import cached_totals, program_columns, public_dicts
 from ssaplan.portfolio.schemas import (
     ProgramCreate,
     ProgramList,
     ProgramPublic,
     ProgramUpdate,
-    Totals,
     Withheld,
 )
 from ssaplan.portfolio.visibility import (
@@ -127,70 +129,70 @@ class PortfolioService:
         year's (account's) lines only; each program's own ``totals`` cover its whole life.
         """
         require(self.actor, "read")
-        ids = self.matching_ids(flt).cte("matching")
-        sums = (
-            select(
-                BudgetLine.program_id.label("pid"),
-                func.sum(BudgetLine.planned).label("planned"),
-                func.sum(BudgetLine.obligated).label("obligated"),
-                func.sum(BudgetLine.disbursed).label("disbursed"),
+        # The page (its programs' own columns, in order), then its count and money: each
+        # statement is narrowed by the same :meth:`_matching` clauses on ``programs``
+        # (no ``IN (SELECT ...)`` of every matching id, no window aggregates over all
+        # rows), so SQLite pages by the index of the sort column. Only a sort by money
+        # joins the per-program sums.
+        stmt = self._matching(select(*program_columns()), flt)  # unknown codes: Invalid
+        lines = flt.line_conditions(self.catalog)
+        key = sort.lstrip("-")
+        sums = None
+        if key in ("planned", "obligated", "disbursed"):
+            sums = (
+                select(
+                    BudgetLine.program_id.label("pid"),
+                    func.sum(BudgetLine.planned).label("planned"),
+                    func.sum(BudgetLine.obligated).label("obligated"),
+                    func.sum(BudgetLine.disbursed).label("disbursed"),
+                )
+                .where(*lines)
+                .group_by(BudgetLine.program_id)
+                .subquery()
             )
-            .where(BudgetLine.program_id.in_(select(ids.c.id)), *flt.line_conditions(self.catalog))
-            .group_by(BudgetLine.program_id)
-            .subquery()
-        )
-        planned = func.coalesce(sums.c.planned, 0)
-        obligated = func.coalesce(sums.c.obligated, 0)
-        disbursed = func.coalesce(sums.c.disbursed, 0)
-        # One statement: the page, plus the count and money of ALL matching rows as window
-        # aggregates (computed before LIMIT), so the filter is evaluated once.
-        stmt = (
-            select(
-                Program.id,
-                func.count().over().label("total"),
-                func.sum(planned).over().label("all_planned"),
-                func.sum(obligated).over().label("all_obligated"),
-                func.sum(disbursed).over().label("all_disbursed"),
-            )
-            .join(ids, ids.c.id == Program.id)
-            .outerjoin(sums, sums.c.pid == Program.id)
-            .order_by(*self._order(sort, sums))
-            .offset(offset)
-        )
+            stmt = stmt.outerjoin(sums, sums.c.pid == Program.id)
+        stmt = stmt.order_by(*self._order(sort, sums)).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        rows = self.session.execute(stmt).all()
-        if rows:
-            total = int(rows[0].total)
-            grand = (
-                int(rows[0].all_planned),
-                int(rows[0].all_obligated),
-                int(rows[0].all_disbursed),
-            )
-        else:  # a page past the end: count separately
-            total = self.session.execute(select(func.count()).select_from(ids)).scalar_one()
-            money = self.session.execute(
-                select(
-                    func.coalesce(func.sum(sums.c.planned), 0),
-                    func.coalesce(func.sum(sums.c.obligated), 0),
-                    func.coalesce(func.sum(sums.c.disbursed), 0),
-                )
-            ).one()
-            grand = (int(money[0]), int(money[1]), int(money[2]))
-        order = [r.id for r in rows]
-        loaded = {
-            p.id: p
-            for p in self.session.execute(select(Program).where(Program.id.in_(order))).scalars()
-        }
-        programs = [loaded[pid] for pid in order]
-        return ProgramList(
-            items=[to_public(p) for p in programs],
-            total=total,
-            limit=limit,
-            offset=offset,
-            totals=Totals(planned=grand[0], obligated=grand[1], disbursed=grand[2]),
-            withheld=self.withheld(flt),
+        self.session.flush()  # Core statements below: the session's own writes first
+        rows = self.session.connection().execute(stmt).all()
+        count = (
+            self._matching(select(func.count(Program.id)), flt).correlate(None).scalar_subquery()
         )
+        money = self._matching(
+            select(
+                count,
+                func.coalesce(func.sum(BudgetLine.planned), 0),
+                func.coalesce(func.sum(BudgetLine.obligated), 0),
+                func.coalesce(func.sum(BudgetLine.disbursed), 0),
+            )
+            .select_from(BudgetLine)
+            .join(Program, Program.id == BudgetLine.program_id)
+            .where(*lines),
+            flt,
+        )
+        total, planned, obligated, disbursed = cached_totals(self.session, money)
+        return ProgramList.model_validate(
+            {
+                "items": public_dicts(self.session, rows),
+                "total": int(total),
+                "limit": limit,
+                "offset": offset,
+                "totals": {
+                    "planned": int(planned),
+                    "obligated": int(obligated),
+                    "disbursed": int(disbursed),
+                },
+                "withheld": self.withheld(flt),
+            }
+        )
+
+    def _matching(self, stmt: Any, flt: ProgramFilter) -> Any:
+        """``stmt`` (a select from ``programs``, possibly joined) narrowed to the programs
+        the filter matches. The one place a list's programs are chosen: a rule of who may
+        see which program belongs here, as more clauses on ``programs``: the marking rule
+        of :mod:`.visibility` for the service's audience."""
+        return only_visible(flt.apply(stmt, self.catalog), self.audience, self.catalog)
 
     def partner_money(
         self,
@@ -220,32 +222,53 @@ class PortfolioService:
         fiscal-year or account filter counts only that year's or account's lines.
         """
         require(self.actor, "read")
-        ids = self.matching_ids(flt)
-        programs = {
-            pid: (agency, status)
-            for pid, agency, status in self.session.execute(
-                select(Program.id, Program.agency_id, Program.status).where(Program.id.in_(ids))
+
+        def compute() -> engine.Rollup:
+            ids = self.matching_ids(flt)
+            programs = {
+                pid: (agency, status)
+                for pid, agency, status in self.session.execute(
+                    select(Program.id, Program.agency_id, Program.status).where(Program.id.in_(ids))
+                )
+            }
+            rows = partner_money(self.session, self.catalog, flt, program_ids=ids)
+            return engine.rollup(
+                rollup_rows(rows, self.catalog, programs), dimensions, programs=len(programs)
             )
-        }
-        rows = partner_money(self.session, self.catalog, flt, program_ids=ids)
-        return engine.rollup(
-            rollup_rows(rows, self.catalog, programs), dimensions, programs=len(programs)
+
+        # Splitting every line among its partners is most of a portfolio page's time;
+        # the result (immutable) is kept until the next write (core/memo.py).
+        return memo(
+            self.session,
+            ("portfolio.rollup", self._memo_actor(), flt.model_dump_json(), tuple(dimensions)),
+            compute,
         )
+
+    def _memo_actor(self) -> str:
+        """The reader as part of a kept figure's key: their scope, ceiling and audience,
+        and the audience the service reads for (an export's may be narrower)."""
+        return repr((self.actor, self.audience))
 
     def countries(self) -> list[dict[str, Any]]:
         """Every country and territory with its regions and the money of its programs."""
         require(self.actor, "read")
-        everything = ProgramFilter()
-        per_country = select(ProgramCountry.iso3, func.count()).group_by(ProgramCountry.iso3)
-        if not self.audience.unrestricted:
-            per_country = only_visible(
-                per_country.join(Program, Program.id == ProgramCountry.program_id),
-                self.audience,
-                self.catalog,
-            )
-        counts: dict[str, int] = dict(self.session.execute(per_country).all())
-        money = by_country(
-            partner_money(self.session, self.catalog, program_ids=self.matching_ids(everything))
+
+        def compute() -> tuple[tuple[dict[str, int], dict[str, Money]]]:
+            per_country = select(ProgramCountry.iso3, func.count()).group_by(ProgramCountry.iso3)
+            if not self.audience.unrestricted:
+                per_country = only_visible(
+                    per_country.join(Program, Program.id == ProgramCountry.program_id),
+                    self.audience,
+                    self.catalog,
+                )
+            counts: dict[str, int] = dict(self.session.execute(per_country).all())
+            ids = self.matching_ids(ProgramFilter())
+            money = by_country(partner_money(self.session, self.catalog, program_ids=ids))
+            return ((counts, money),)
+
+        # Kept until the next write (core/memo.py): the split of every line among partners.
+        ((counts, money),) = memo(
+            self.session, ("portfolio.countries", self._memo_actor()), compute
         )
         return [
             {
@@ -845,7 +868,7 @@ class PortfolioService:
                     )
                 ],
             )
-        column: Any = {
+        columns: dict[str, Any] = {
             "id": Program.code,
             "title": Program.title,
             "start": Program.start_date,
@@ -853,10 +876,8 @@ class PortfolioService:
             "status": Program.status,
             "agency": Program.agency_id,
             "account": Program.account_id,
-            "planned": func.coalesce(sums.c.planned, 0),
-            "obligated": func.coalesce(sums.c.obligated, 0),
-            "disbursed": func.coalesce(sums.c.disbursed, 0),
-        }[key]
+        }
+        column: Any = columns[key] if key in columns else func.coalesce(getattr(sums.c, key), 0)
         return [column.desc() if desc else column.asc(), Program.code.asc()]
 
 

@@ -57,6 +57,7 @@ from ssaplan.compliance.service.rules import RuleService, shipped_rules
 from ssaplan.compliance.service.vetting import VettingService
 from ssaplan.core import audit
 from ssaplan.core.errors import Detail, Invalid, NotFound
+from ssaplan.core.memo import memo
 from ssaplan.core.models import AuditRecord
 from ssaplan.core.permissions import Actor
 from ssaplan.reference.catalog import Catalog, UnknownCode
@@ -147,6 +148,28 @@ class ComplianceService:
         ``countries``) judged against the restrictions in force during its fiscal year
         and the vetting of its units on ``as_of`` (default: today)."""
         self.ctx.require("read")
+        if programs is None and countries is None and register is None:
+            # The whole portfolio judged (the overview page): kept until the next write,
+            # which any change of a program, a restriction, a rule or a vetting is
+            # (core/memo.py). A new list each call.
+            key = ("compliance.eligibility", repr(self.ctx.actor), fiscal_year, as_of or self.today)
+            return list(
+                memo(
+                    self.ctx.session,
+                    key,
+                    lambda: tuple(self._eligibility(None, None, fiscal_year, as_of, None)),
+                )
+            )
+        return self._eligibility(programs, countries, fiscal_year, as_of, register)
+
+    def _eligibility(
+        self,
+        programs: Collection[str] | None,
+        countries: Collection[str] | None,
+        fiscal_year: int | None,
+        as_of: date | None,
+        register: core.VettingRegister | None,
+    ) -> list[Verdict]:
         years = {fiscal_year} if fiscal_year is not None else None
         if countries is not None:
             countries = {self.resolve_country(c) for c in countries}

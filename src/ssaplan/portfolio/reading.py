@@ -1,0 +1,248 @@
+"""Programs read for display with SQLAlchemy Core: rows straight into the public shape.
+
+The list API, the workbench table and the CLI show pages of programs with every child
+row (partners, objectives, budget lines, deliveries). Building ORM objects for them
+(identity map, collections, attribute instrumentation) cost about half the time of a
+list request (see ``benchmarks/bench_portfolio_api.py``); here each kind of row is one
+Core statement for the whole page, grouped in Python, and validated once into
+:class:`ProgramPublic` (pydantic's compiled validator).
+
+The result is the same as :func:`ssaplan.portfolio.fields.to_public` of the loaded
+program, field for field and in the same order (``tests/portfolio/test_reading.py``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
+
+from ssaplan.core.memo import memo
+from ssaplan.portfolio.models import (
+    BudgetLine,
+    Milestone,
+    Program,
+    ProgramCountry,
+    ProgramObjective,
+    ProgramRegion,
+)
+from ssaplan.portfolio.schemas import ProgramPublic
+
+# The page's ids as one expanding parameter: no per-value coercion of a literal list.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_P = Program.__table__.c
+_PROGRAM_COLUMNS = (
+    _P.id,
+    _P.code,
+    _P.title,
+    _P.description,
+    _P.agency_id,
+    _P.account_id,
+    _P.institution_type_id,
+    _P.level_id,
+    _P.purpose_id,
+    _P.dac_code,
+    _P.start_date,
+    _P.end_date,
+    _P.status,
+    _P.marking,
+    _P.source,
+    _P.version,
+    _P.created_at,
+    _P.updated_at,
+)
+
+
+_pc, _pr, _po = ProgramCountry.__table__.c, ProgramRegion.__table__.c, ProgramObjective.__table__.c
+_bl, _ms = BudgetLine.__table__.c, Milestone.__table__.c
+# The child rows of a page, one statement per kind, built once (building a statement
+# costs more than SQLite takes to run one of these).
+_COUNTRIES = (
+    select(_pc.program_id, _pc.iso3, _pc.share_bp)
+    .where(_pc.program_id.in_(_IDS))
+    .order_by(_pc.program_id, _pc.iso3)
+)
+_REGIONS = (
+    select(_pr.program_id, _pr.region_code, _pr.share_bp)
+    .where(_pr.program_id.in_(_IDS))
+    .order_by(_pr.program_id, _pr.region_code)
+)
+_OBJECTIVES = (
+    select(_po.program_id, _po.objective_id)
+    .where(_po.program_id.in_(_IDS))
+    .order_by(_po.program_id, _po.objective_id)
+)
+_BUDGET = (
+    select(
+        _bl.program_id,
+        _bl.id,
+        _bl.fiscal_year,
+        _bl.account_id,
+        _bl.planned,
+        _bl.obligated,
+        _bl.disbursed,
+    )
+    .where(_bl.program_id.in_(_IDS))
+    .order_by(_bl.program_id, _bl.fiscal_year, _bl.id)
+)
+_MILESTONES = (
+    select(
+        _ms.program_id,
+        _ms.id,
+        _ms.name,
+        _ms.requested_on,
+        _ms.approved_on,
+        _ms.obligated_on,
+        _ms.delivered_on,
+    )
+    .where(_ms.program_id.in_(_IDS))
+    .order_by(_ms.program_id, _ms.id)
+)
+_BY_ID = select(*_PROGRAM_COLUMNS).where(_P.id.in_(_IDS))
+
+
+def program_columns() -> tuple[Any, ...]:
+    """The columns of ``programs`` that :func:`public_dicts` needs, in a select of a page."""
+    return _PROGRAM_COLUMNS
+
+
+def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Program rows (selected with :func:`program_columns`, in display order) as plain
+    data of the public shape, with their child rows: five statements whatever the number
+    of programs."""
+    if not rows:
+        return []
+    conn = session.connection()
+    wanted = [r[0] for r in rows]
+    countries: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    regions: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    objectives: dict[int, list[str]] = defaultdict(list)
+    budget: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    milestones: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    params = {"ids": wanted}
+    for pid, iso3, share in conn.execute(_COUNTRIES, params).all():
+        countries[pid].append((iso3, share))
+    for pid, code, share in conn.execute(_REGIONS, params).all():
+        regions[pid].append((code, share))
+    for pid, objective in conn.execute(_OBJECTIVES, params).all():
+        objectives[pid].append(objective)
+    for pid, line_id, fy, account, planned, obligated, disbursed in conn.execute(
+        _BUDGET, params
+    ).all():
+        budget[pid].append(
+            {
+                "id": line_id,
+                "fiscal_year": fy,
+                "account": account,
+                "planned": planned,
+                "obligated": obligated,
+                "disbursed": disbursed,
+            }
+        )
+    for pid, mid, name, requested, approved, obligated_on, delivered in conn.execute(
+        _MILESTONES, params
+    ).all():
+        milestones[pid].append(
+            {
+                "id": mid,
+                "name": name,
+                "requested_on": requested,
+                "approved_on": approved,
+                "obligated_on": obligated_on,
+                "delivered_on": delivered,
+            }
+        )
+    out: list[dict[str, Any]] = []
+    # Rows unpacked by position: a Row's attribute access by name costs about a
+    # microsecond each, as much as the rest of building the program.
+    for (
+        pid,
+        code,
+        title,
+        description,
+        agency_id,
+        account_id,
+        institution_type_id,
+        level_id,
+        purpose_id,
+        dac_code,
+        start_date,
+        end_date,
+        status,
+        marking,
+        source,
+        version,
+        created_at,
+        updated_at,
+    ) in rows:
+        lines = budget.get(pid, [])
+        partners = countries.get(pid, [])
+        regional = regions.get(pid, [])
+        shares = dict(partners)
+        shares.update(regional)
+        planned = obligated = disbursed = 0
+        for b in lines:
+            planned += b["planned"]
+            obligated += b["obligated"]
+            disbursed += b["disbursed"]
+        out.append(
+            {
+                "id": code,
+                "title": title,
+                "description": description,
+                "agency": agency_id,
+                "account": account_id,
+                "accounts": sorted({b["account"] for b in lines if b["account"]}),
+                "countries": [c for c, _ in partners],
+                "regions": [c for c, _ in regional],
+                "shares": shares,
+                "institution_type": institution_type_id,
+                "level": level_id,
+                "purpose": purpose_id,
+                "objectives": objectives.get(pid, []),
+                "dac_code": dac_code,
+                "start": start_date,
+                "end": end_date,
+                "status": status,
+                "marking": marking,
+                "source": source,
+                "budget": lines,
+                "totals": {"planned": planned, "obligated": obligated, "disbursed": disbursed},
+                "milestones": milestones.get(pid, []),
+                "version": version,
+                "created_at": created_at,
+                "updated_at": updated_at,
+            }
+        )
+    return out
+
+
+def public_programs(session: Session, ids: Sequence[int]) -> list[ProgramPublic]:
+    """The programs of surrogate ``ids``, in that order (ids not found left out)."""
+    if not ids:
+        return []
+    found = {r[0]: r for r in session.connection().execute(_BY_ID, {"ids": list(ids)}).all()}
+    rows = [found[i] for i in ids if i in found]
+    return [ProgramPublic.model_validate(d) for d in public_dicts(session, rows)]
+
+
+# -- totals of a list, kept per process until the next write (core/memo.py) ---------
+def cached_totals(session: Session, stmt: Any) -> tuple[int, ...]:
+    """The one row of ``stmt`` (an aggregate over programs) as integers, kept while no
+    write has happened since it was computed. The key is SQLAlchemy's own cache key of the
+    statement (its structure, cheaper than compiling it) plus its bound values: the filter
+    and any visibility clause in it."""
+    shape = stmt._generate_cache_key()
+    values = tuple(
+        tuple(v) if isinstance(v, list | set | frozenset) else v
+        for v in (b.effective_value for b in shape.bindparams)
+    )
+    return memo(
+        session,
+        ("portfolio.totals", shape.key, values),
+        lambda: tuple(int(v) for v in session.connection().execute(stmt).one()),
+    )

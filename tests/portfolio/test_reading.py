@@ -1,0 +1,89 @@
+"""The fast read path of program lists shows exactly what the ORM path shows, and figures
+kept between requests (list totals, roll-ups) follow every write at once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ssaplan.core.store import Store
+from ssaplan.portfolio.fields import to_public
+from ssaplan.portfolio.filters import ProgramFilter
+from ssaplan.portfolio.models import Program
+from ssaplan.portfolio.schemas import BudgetLineIn, MilestoneIn, ProgramUpdate
+from ssaplan.portfolio.service import PortfolioService
+from tests.conftest import OPERATOR
+from tests.factories import program
+
+
+def _seed(store: Store) -> None:
+    with store.transaction() as session:
+        service = PortfolioService(session, OPERATOR)
+        service.create(
+            program(
+                id="READ-1",
+                countries=["KEN", "UGA"],
+                regions=["AF"],
+                account="FMF",
+                objectives=["G1.1"],
+                budget=[
+                    BudgetLineIn(fiscal_year=2027, planned=300, obligated=20),
+                    BudgetLineIn(fiscal_year=2026, account="IMET", planned=70, disbursed=5),
+                ],
+                milestones=[MilestoneIn(name="Boats", requested_on=date(2026, 1, 5))],
+            )
+        )
+        service.create(program(id="READ-2", countries=["NGA"], budget=[]))
+
+
+def test_a_listed_program_equals_the_program_shown_alone(store: Store) -> None:
+    _seed(store)
+    with store.session() as session:
+        service = PortfolioService(session, OPERATOR)
+        listed = service.list_programs(ProgramFilter(), limit=None, sort="-planned")
+        loaded = {p.code: to_public(p) for p in session.execute(select(Program)).scalars()}
+    assert [p.id for p in listed.items] == ["READ-1", "READ-2"]
+    for p in listed.items:
+        assert p.model_dump() == loaded[p.id].model_dump()
+    assert listed.total == 2
+    assert listed.totals.planned == 370
+
+
+def test_list_totals_and_rollups_follow_each_write(store: Store) -> None:
+    _seed(store)
+
+    def figures() -> tuple[int, int, int, int]:
+        with store.session() as session:
+            service = PortfolioService(session, OPERATOR)
+            page = service.list_programs(ProgramFilter(), limit=1)
+            rollup = service.rollup(ProgramFilter())
+            ken = next(c for c in service.countries() if c["iso3"] == "KEN")
+            return page.total, page.totals.planned, rollup.total.planned, ken["planned"]
+
+    before = figures()
+    assert figures() == before  # kept: the same again
+    with store.transaction() as session:
+        service = PortfolioService(session, OPERATOR)
+        current = service.get("READ-1")
+        service.update(
+            "READ-1",
+            ProgramUpdate(
+                version=current.version, budget=[BudgetLineIn(fiscal_year=2027, planned=1000)]
+            ),
+        )
+    total, planned, rolled, ken = figures()
+    assert (total, planned, rolled) == (2, 1000, 1000)
+    assert ken != before[3]
+    with store.transaction() as session:
+        PortfolioService(session, OPERATOR).delete("READ-2")
+    assert figures()[0] == 1
+
+
+def test_a_write_in_the_same_transaction_is_counted(store: Store) -> None:
+    _seed(store)
+    with store.transaction() as session:
+        service = PortfolioService(session, OPERATOR)
+        assert service.list_programs(ProgramFilter(), limit=1).total == 2
+        service.create(program(id="READ-3", countries=["GHA"], budget=[]))
+        assert service.list_programs(ProgramFilter(), limit=1).total == 3
