@@ -11,7 +11,8 @@ from ssaplan.core.store import Store
 from ssaplan.portfolio.fields import to_public
 from ssaplan.portfolio.filters import ProgramFilter
 from ssaplan.portfolio.models import Program
-from ssaplan.portfolio.schemas import BudgetLineIn, MilestoneIn, ProgramUpdate
+from ssaplan.portfolio.reading import program_columns, public_dicts
+from ssaplan.portfolio.schemas import BudgetLineIn, MilestoneIn, ProgramPublic, ProgramUpdate
 from ssaplan.portfolio.service import PortfolioService
 from tests.conftest import OPERATOR
 from tests.factories import program
@@ -32,6 +33,8 @@ def _seed(store: Store) -> None:
                     BudgetLineIn(fiscal_year=2026, account="IMET", planned=70, disbursed=5),
                 ],
                 milestones=[MilestoneIn(name="Boats", requested_on=date(2026, 1, 5))],
+                marking="SBU",
+                releasable_to=["GBR", "NATO"],
             )
         )
         service.create(program(id="READ-2", countries=["NGA"], budget=[]))
@@ -46,8 +49,19 @@ def test_a_listed_program_equals_the_program_shown_alone(store: Store) -> None:
     assert [p.id for p in listed.items] == ["READ-1", "READ-2"]
     for p in listed.items:
         assert p.model_dump() == loaded[p.id].model_dump()
+    assert listed.items[0].releasable_to == ["GBR", "NATO"]
     assert listed.total == 2
     assert listed.totals.planned == 370
+
+
+def test_the_fast_path_fills_every_field_of_the_public_shape(store: Store) -> None:
+    """A field added to ProgramPublic must be added to the fast path too: a default
+    would otherwise hide it (releasable_to went missing from lists this way)."""
+    _seed(store)
+    with store.session() as session:
+        rows = session.connection().execute(select(*program_columns())).all()
+        dicts = public_dicts(session, rows)
+    assert dicts and all(set(d) == set(ProgramPublic.model_fields) for d in dicts)
 
 
 def test_list_totals_and_rollups_follow_each_write(store: Store) -> None:

@@ -31,6 +31,7 @@ from ssaplan.portfolio.models import (
     ProgramRegion,
 )
 from ssaplan.portfolio.schemas import ProgramPublic
+from ssaplan.portfolio.visibility import decode
 
 # The page's ids as one expanding parameter: no per-value coercion of a literal list.
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
@@ -50,6 +51,7 @@ _PROGRAM_COLUMNS = (
     _P.end_date,
     _P.status,
     _P.marking,
+    _P.releasable_to,
     _P.source,
     _P.version,
     _P.created_at,
@@ -174,6 +176,7 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
         end_date,
         status,
         marking,
+        releasable_to,
         source,
         version,
         created_at,
@@ -209,6 +212,7 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "end": end_date,
                 "status": status,
                 "marking": marking,
+                "releasable_to": decode(releasable_to),
                 "source": source,
                 "budget": lines,
                 "totals": {"planned": planned, "obligated": obligated, "disbursed": disbursed},
