@@ -69,3 +69,37 @@ def test_only_admins_add_users(store: Store) -> None:
             role="admin",
             agency="State",
         )
+
+
+def test_the_production_cost_is_rfc_9106_and_its_floor_is_owasps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from ssaplan.core.settings import Settings
+
+    for name in ("SSAPLAN_ARGON2_TIME_COST", "SSAPLAN_ARGON2_MEMORY_KIB"):
+        monkeypatch.delenv(name, raising=False)
+    default = Settings()
+    assert (default.argon2_time_cost, default.argon2_memory_kib) == (3, 65536)
+    production = {
+        "environment": "production",
+        "secret_key": "k" * 40,
+        "cookie_secure": True,
+    }
+    Settings(**production)  # the defaults pass
+    with pytest.raises(ValidationError, match="SSAPLAN_ARGON2_MEMORY_KIB must be at least"):
+        Settings(**production, argon2_memory_kib=1024)
+    with pytest.raises(ValidationError, match="SSAPLAN_ARGON2_TIME_COST at least 2"):
+        Settings(**production, argon2_time_cost=1)
+
+
+def test_a_hash_keeps_its_own_cost_so_a_changed_setting_still_verifies() -> None:
+    from argon2 import PasswordHasher
+
+    strong = PasswordHasher(time_cost=3, memory_cost=65536).hash("correct horse battery")
+    assert "m=65536,t=3" in strong
+    assert verify_password(strong, "correct horse battery")  # verified at the tests' low cost
+    assert "m=1024,t=1" in hash_password("correct horse battery")  # what conftest asked for
+    # The demo's published passwords are hashed cheaply whatever the settings say.
+    assert "m=1024,t=1" in hash_password("admin-demo-pass", published=True)

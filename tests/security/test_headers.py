@@ -46,7 +46,13 @@ def test_every_kind_of_answer_carries_the_headers(sqlite_store: Store) -> None:
 
 
 def test_production_adds_hsts(sqlite_store: Store) -> None:
-    settings = Settings(environment="production", secret_key="k" * 40, cookie_secure=True)
+    settings = Settings(
+        environment="production",
+        secret_key="k" * 40,
+        cookie_secure=True,
+        argon2_time_cost=2,
+        argon2_memory_kib=19456,
+    )
     client = TestClient(create_app(sqlite_store, settings))
     r = client.get("/api/health")
     assert r.headers["strict-transport-security"].startswith("max-age=31536000")

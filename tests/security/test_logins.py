@@ -21,7 +21,14 @@ from ssaplan.core.store import Store
 from ssaplan.core.users import add_user
 from tests.conftest import OPERATOR, PASSWORD, make_user, run_cli
 
-PRODUCTION = Settings(environment="production", secret_key="k" * 40, cookie_secure=True)
+# Production at its lowest allowed hashing cost (conftest lowers it below that for speed).
+PRODUCTION = Settings(
+    environment="production",
+    secret_key="k" * 40,
+    cookie_secure=True,
+    argon2_time_cost=2,
+    argon2_memory_kib=19456,
+)
 
 
 def _token(client: TestClient, username: str, password: str) -> int:

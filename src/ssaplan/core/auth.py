@@ -19,20 +19,46 @@ from sqlalchemy.orm import Session
 from ssaplan.core.models import AppSetting, AuthSession, User
 from ssaplan.core.store import utcnow
 
-_hasher = PasswordHasher()
+_hashers: list[PasswordHasher] = []  # built on first use, from the settings
 _dummy_hash: list[str] = []  # made on first use: hashing costs time no command should pay at start
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id at the cost the settings name (``SSAPLAN_ARGON2_*``). A stored hash carries
+    its own parameters, so hashes made at another cost still verify."""
+    if not _hashers:
+        from pydantic import ValidationError
+
+        from ssaplan.core.settings import Settings, get_settings
+
+        fields = Settings.model_fields
+        time_cost = fields["argon2_time_cost"].default
+        memory = fields["argon2_memory_kib"].default
+        try:
+            settings = get_settings()
+            time_cost, memory = settings.argon2_time_cost, settings.argon2_memory_kib
+        except ValidationError:
+            pass  # settings refused (the app says why at start): the strong defaults hold
+        _hashers.append(PasswordHasher(time_cost=time_cost, memory_cost=memory))
+    return _hashers[0]
+
 
 SESSION_COOKIE = "ssaplan_session"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+# A published password (the demo's accounts) is guarded by nothing a hash could add: it is
+# hashed at Argon2id's lowest cost, and refused in production until reset (core/users.py).
+_published = PasswordHasher(time_cost=1, memory_cost=1024)
+
+
+def hash_password(password: str, *, published: bool = False) -> str:
+    return (_published if published else _hasher()).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -40,7 +66,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 def dummy_verify(password: str) -> None:
     """Spend the time a real check takes, so a wrong name and a wrong password look alike."""
     if not _dummy_hash:
-        _dummy_hash.append(_hasher.hash("not-a-real-password"))
+        _dummy_hash.append(_hasher().hash("not-a-real-password"))
     verify_password(_dummy_hash[0], password)
 
 

@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ssaplan.core.defaults import DEFAULT_DB
 
-__all__ = ["DEFAULT_DB", "Settings", "get_settings"]
+__all__ = ["DEFAULT_DB", "PRODUCTION_ARGON2_MEMORY_KIB", "Settings", "get_settings"]
+
+PRODUCTION_ARGON2_MEMORY_KIB = 19456  # 19 MiB: OWASP's Password Storage Cheat Sheet minimum
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(20, ge=1)
     login_window_seconds: int = Field(900, ge=1)
     max_concurrent_hashes: int = Field(4, ge=1)  # Argon2 uses ~64 MiB per check
+    # Argon2id's cost (RFC 9106's second recommendation by default: 3 passes over 64 MiB).
+    # Lower it only where passwords are not worth guarding (the test suite); production
+    # refuses less than OWASP's minimum (19 MiB, 2 passes).
+    argon2_time_cost: int = Field(3, ge=1, le=20)  # SSAPLAN_ARGON2_TIME_COST
+    argon2_memory_kib: int = Field(65536, ge=64, le=4 * 1024**2)  # SSAPLAN_ARGON2_MEMORY_KIB
     # Keys the audit chain (HMAC-SHA256); kept outside the database (core/audit.py).
     audit_key: SecretStr | None = None  # SSAPLAN_AUDIT_KEY
     audit_key_file: str | None = None  # SSAPLAN_AUDIT_KEY_FILE: a file holding the key
@@ -54,6 +61,12 @@ class Settings(BaseSettings):
                 )
             if not self.cookie_secure:
                 raise ValueError("SSAPLAN_COOKIE_SECURE must be true in production (HTTPS only)")
+            if self.argon2_memory_kib < PRODUCTION_ARGON2_MEMORY_KIB or self.argon2_time_cost < 2:
+                raise ValueError(
+                    "SSAPLAN_ARGON2_MEMORY_KIB must be at least "
+                    f"{PRODUCTION_ARGON2_MEMORY_KIB} and SSAPLAN_ARGON2_TIME_COST at least 2 "
+                    "in production (OWASP's minimum for Argon2id)"
+                )
         return self
 
 

@@ -186,7 +186,7 @@ def add_user(
         username=username,
         full_name=full_name,
         agency_id=agency_id,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, published=demo),
     )
     user.assignments.append(
         RoleAssignment(
