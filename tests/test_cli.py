@@ -119,6 +119,8 @@ def test_user_add_and_list(demo_db: str, capsys: pytest.CaptureFixture[str]) -> 
         "roles": [{"role": "analyst", "scope_kind": "all", "scope": ""}],
         "active": True,
         "version": 1,
+        "marking_ceiling": None,  # every marking
+        "audience": None,  # U.S. Government staff
     }
     code, _, err = run(
         capsys, "--db", demo_db, "user", "add", "erin", "--password", "a-long-password"
