@@ -232,6 +232,21 @@ def api(store: Store) -> Any:
     return Api(store)
 
 
+def production_settings(**overrides: Any) -> Any:
+    """Settings of a production deployment, at the lowest hashing cost production allows
+    (this module lowers it below that for speed, and production refuses such a cost)."""
+    from ssaplan.core.settings import PRODUCTION_ARGON2_MEMORY_KIB, Settings
+
+    values: dict[str, Any] = {
+        "environment": "production",
+        "secret_key": "k" * 40,
+        "cookie_secure": True,
+        "argon2_time_cost": 2,
+        "argon2_memory_kib": PRODUCTION_ARGON2_MEMORY_KIB,
+    }
+    return Settings(**(values | overrides))
+
+
 def make_user(store: Store, username: str, role: str, agency: str = "State") -> dict[str, Any]:
     with store.transaction() as session:
         add_user(session, OPERATOR, username=username, password=PASSWORD, role=role, agency=agency)

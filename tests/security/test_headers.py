@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from ssaplan.app import create_app
-from ssaplan.core.settings import Settings
 from ssaplan.core.store import Store
+from tests.conftest import production_settings
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "ssaplan"
 EXPECTED = {
@@ -46,14 +46,7 @@ def test_every_kind_of_answer_carries_the_headers(sqlite_store: Store) -> None:
 
 
 def test_production_adds_hsts(sqlite_store: Store) -> None:
-    settings = Settings(
-        environment="production",
-        secret_key="k" * 40,
-        cookie_secure=True,
-        argon2_time_cost=2,
-        argon2_memory_kib=19456,
-    )
-    client = TestClient(create_app(sqlite_store, settings))
+    client = TestClient(create_app(sqlite_store, production_settings()))
     r = client.get("/api/health")
     assert r.headers["strict-transport-security"].startswith("max-age=31536000")
     _check({k.lower(): v for k, v in r.headers.items()})

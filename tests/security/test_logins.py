@@ -19,16 +19,9 @@ from ssaplan.core.models import LoginFailure
 from ssaplan.core.settings import Settings
 from ssaplan.core.store import Store
 from ssaplan.core.users import add_user
-from tests.conftest import OPERATOR, PASSWORD, make_user, run_cli
+from tests.conftest import OPERATOR, PASSWORD, make_user, production_settings, run_cli
 
-# Production at its lowest allowed hashing cost (conftest lowers it below that for speed).
-PRODUCTION = Settings(
-    environment="production",
-    secret_key="k" * 40,
-    cookie_secure=True,
-    argon2_time_cost=2,
-    argon2_memory_kib=19456,
-)
+PRODUCTION = production_settings()
 
 
 def _token(client: TestClient, username: str, password: str) -> int:
