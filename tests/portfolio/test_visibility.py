@@ -366,3 +366,25 @@ def test_the_cli_sets_a_clearance(store: Store, capsys: pytest.CaptureFixture[st
         capsys, "user", "clearance", "cli-liaison", "--audience", "Atlantis", "--db", db
     )
     assert code == 1 and "audience" in err
+
+
+def test_a_write_s_marking_fields_are_checked_for_every_marked_record() -> None:
+    """The one write-side check other domains' marked records use: a known marking (code
+    or name), not above the writer's ceiling, and known releasable-to codes."""
+    from ssaplan.core.errors import Detail
+    from ssaplan.portfolio.visibility import marking_fields
+
+    catalog = get_catalog()
+    cleared = Actor("p", "planner", "DOS", ceiling="SBU")
+    problems: list[Detail] = []
+    got = marking_fields(cleared, catalog, "sbu", ["nato", "GBR"], ("body",), problems)
+    assert got == {"marking": "SBU", "releasable_to": ";GBR;NATO;"}
+    assert problems == []
+    marking_fields(cleared, catalog, "CUI", ["Atlantis"], ("body",), problems)
+    assert [p.loc for p in problems] == [("body", "marking"), ("body", "releasable_to", 0)]
+    assert "above your marking ceiling (SBU)" in problems[0].msg
+    assert "unknown partner or organization 'Atlantis'" in problems[1].msg
+    problems.clear()
+    assert marking_fields(cleared, catalog, "SECRET-ISH", None, ("b",), problems) == {}
+    assert "unknown marking 'SECRET-ISH': give one of CUI, SBU, U" in problems[0].msg
+    assert marking_fields(cleared, catalog, None, None, ("b",), []) == {}

@@ -23,6 +23,12 @@ cleared to SBU shows what both show, so nobody exports more than they may read.
 :func:`visible_clause` is the one query filter; :class:`~ssaplan.portfolio.service.
 PortfolioService` applies it to every read, list and roll-up it serves, and
 :func:`verdict` is the same rule in Python (for pages and tests).
+
+The rule is not only for programs. Any record that carries its own marking (a mapped
+class with the :class:`~ssaplan.reference.models.Marked` columns ``marking`` and
+``releasable_to``: a vetting request, an evaluation, a strategy, a donor's activity)
+passes it as ``marked=`` to :func:`visible_clause`, :func:`only_visible` and
+:func:`withheld`; ``Program`` is the default.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from ssaplan.core.errors import Detail, Invalid
 from ssaplan.core.permissions import Actor
 from ssaplan.portfolio.models import Program
 from ssaplan.reference.catalog import Catalog, UnknownCode
+from ssaplan.reference.models import Marked
 
 _Stmt = TypeVar("_Stmt", bound="Select[*tuple[Any, ...]]")
 ViewKind = Literal["us", "public", "foreign"]
@@ -137,6 +144,56 @@ def audience_code(catalog: Catalog, value: str) -> str | None:
     return code if catalog.regions[code].kind == "organization" else None
 
 
+def marking_fields(
+    actor: Actor,
+    catalog: Catalog,
+    marking: str | None,
+    releasable_to: Sequence[str] | None,
+    loc: tuple[str | int, ...],
+    problems: list[Detail],
+) -> dict[str, str]:
+    """A write's ``marking`` and ``releasable_to`` as stored, checked the way a program's
+    are: a known marking (a code or its name), not above the writer's own ceiling (they
+    could not read the record afterwards), and a releasable-to list of known partners and
+    organizations. Only the fields given are returned; problems are appended."""
+    out: dict[str, str] = {}
+    if marking is not None:
+        text = marking.strip()
+        found = next(
+            (
+                m.id
+                for m in catalog.markings.values()
+                if text.upper() in (m.id.upper(), m.name.upper())
+            ),
+            None,
+        )
+        if found is None:
+            problems.append(
+                Detail(
+                    (*loc, "marking"),
+                    f"unknown marking {marking!r}: give one of "
+                    + ", ".join(sorted(catalog.markings)),
+                )
+            )
+        elif (ceiling := view_of(actor, catalog).ceiling) is not None and rank_of(
+            catalog, found
+        ) > ceiling:
+            problems.append(
+                Detail(
+                    (*loc, "marking"),
+                    f"{found} is above your marking ceiling ({actor.ceiling}): ask someone "
+                    "cleared for it",
+                )
+            )
+        else:
+            out["marking"] = found
+    if releasable_to is not None:
+        out["releasable_to"] = encode(
+            resolve_codes(list(releasable_to), (*loc, "releasable_to"), catalog, problems)
+        )
+    return out
+
+
 # -- views of readers and audiences -----------------------------------------------------
 def rank_of(catalog: Catalog, marking: str | None) -> int:
     """A marking's rank; an unknown marking ranks above every known one (withheld)."""
@@ -209,62 +266,81 @@ def _releasable(catalog: Catalog) -> list[str]:
     return sorted(m.id for m in catalog.markings.values() if m.releasable)
 
 
-def _under_ceiling(view: View, catalog: Catalog) -> ColumnElement[bool]:
+def _under_ceiling(view: View, catalog: Catalog, marked: type[Any]) -> ColumnElement[bool]:
     if view.ceiling is None:
         return true()
     ids = _ranked(catalog, view.ceiling)
-    return Program.marking.in_(ids) if ids else false()
+    return marked.marking.in_(ids) if ids else false()
 
 
-def _released(view: View, catalog: Catalog) -> ColumnElement[bool]:
+def _released(view: View, catalog: Catalog, marked: type[Any]) -> ColumnElement[bool]:
     if view.kind == "us":
         return true()
-    public = and_(Program.marking.in_(_releasable(catalog)), Program.releasable_to == "")
+    public = and_(marked.marking.in_(_releasable(catalog)), marked.releasable_to == "")
     if view.kind == "public":
         return public
-    named = [Program.releasable_to.like(f"%{SEP}{code}{SEP}%") for code in sorted(view.codes)]
+    named = [marked.releasable_to.like(f"%{SEP}{code}{SEP}%") for code in sorted(view.codes)]
     return or_(public, *named)
 
 
-def ceiling_clause(audience: Audience, catalog: Catalog) -> ColumnElement[bool]:
-    """True for programs no view's ceiling withholds."""
-    return and_(true(), *(_under_ceiling(v, catalog) for v in audience.views))
+def ceiling_clause(
+    audience: Audience, catalog: Catalog, marked: type[Any] = Program
+) -> ColumnElement[bool]:
+    """True for records no view's ceiling withholds."""
+    return and_(true(), *(_under_ceiling(v, catalog, marked) for v in audience.views))
 
 
-def released_clause(audience: Audience, catalog: Catalog) -> ColumnElement[bool]:
-    """True for programs releasable to every view's audience."""
-    return and_(true(), *(_released(v, catalog) for v in audience.views))
+def released_clause(
+    audience: Audience, catalog: Catalog, marked: type[Any] = Program
+) -> ColumnElement[bool]:
+    """True for records releasable to every view's audience."""
+    return and_(true(), *(_released(v, catalog, marked) for v in audience.views))
 
 
-def visible_clause(audience: Audience, catalog: Catalog) -> ColumnElement[bool]:
-    """The one filter: true for the programs ``audience`` may see."""
+def visible_clause(
+    audience: Audience, catalog: Catalog, marked: type[Any] = Program
+) -> ColumnElement[bool]:
+    """The one filter: true for the records of ``marked`` (programs by default) that
+    ``audience`` may see."""
     if audience.unrestricted:
         return true()
-    return and_(ceiling_clause(audience, catalog), released_clause(audience, catalog))
+    return and_(
+        ceiling_clause(audience, catalog, marked), released_clause(audience, catalog, marked)
+    )
 
 
-def only_visible(stmt: _Stmt, audience: Audience, catalog: Catalog) -> _Stmt:
-    """Narrow a select of programs (or program ids) to what ``audience`` may see."""
+def only_visible(
+    stmt: _Stmt, audience: Audience, catalog: Catalog, marked: type[Any] = Program
+) -> _Stmt:
+    """Narrow a select of programs (or program ids; or of any ``marked`` record) to what
+    ``audience`` may see."""
     if audience.unrestricted:
         return stmt
-    return stmt.where(visible_clause(audience, catalog))
+    return stmt.where(visible_clause(audience, catalog, marked))
 
 
 def withheld(
-    session: Session, program_ids: Select[tuple[int]], audience: Audience, catalog: Catalog
+    session: Session,
+    ids: Select[tuple[int]],
+    audience: Audience,
+    catalog: Catalog,
+    marked: type[Any] = Program,
 ) -> dict[str, int]:
-    """How many of ``program_ids`` (a filter's programs, before visibility) ``audience``
-    may not see, by reason: ``above_ceiling`` first, then ``not_releasable``. Counts
-    only: never which programs."""
+    """How many of ``ids`` (a filter's records of ``marked``, before visibility)
+    ``audience`` may not see, by reason: ``above_ceiling`` first, then
+    ``not_releasable``. Counts only: never which records."""
     if audience.unrestricted:
         return {r: 0 for r in REASONS}
-    over = not_(ceiling_clause(audience, catalog))
-    unreleased = and_(ceiling_clause(audience, catalog), not_(released_clause(audience, catalog)))
+    over = not_(ceiling_clause(audience, catalog, marked))
+    unreleased = and_(
+        ceiling_clause(audience, catalog, marked),
+        not_(released_clause(audience, catalog, marked)),
+    )
     row = session.execute(
         select(
             func.coalesce(func.sum(case((over, 1), else_=0)), 0),
             func.coalesce(func.sum(case((unreleased, 1), else_=0)), 0),
-        ).where(Program.id.in_(program_ids))
+        ).where(marked.id.in_(ids))
     ).one()
     return {"above_ceiling": int(row[0]), "not_releasable": int(row[1])}
 
@@ -305,11 +381,13 @@ __all__ = [
     "REASONS",
     "US_GOVERNMENT",
     "Audience",
+    "Marked",
     "View",
     "audience_named",
     "audience_of",
     "decode",
     "encode",
+    "marking_fields",
     "only_visible",
     "resolve_codes",
     "verdict",

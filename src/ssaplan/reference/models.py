@@ -133,3 +133,16 @@ class Marking(Base):
     releasable: Mapped[bool] = mapped_column(Boolean, default=False)
     # A marking's rank (U < SBU < CUI) lives in markings.csv and the catalog only: the
     # visibility filter turns a ceiling into the list of marking ids at or below it.
+
+
+class Marked:
+    """Columns for a record that carries its own marking and releasable-to list (the
+    rule is in :mod:`ssaplan.portfolio.visibility`; a record's children inherit it).
+
+    Mix it into a mapped class; its migration adds the two columns with the same server
+    defaults (``U`` and ``""``) so existing rows read as unmarked.
+    """
+
+    marking: Mapped[str] = mapped_column(ForeignKey("markings.id"), default="U", server_default="U")
+    # Stored ";GBR;NATO;" ("" for none): see visibility.encode.
+    releasable_to: Mapped[str] = mapped_column(String(400), default="", server_default="")
