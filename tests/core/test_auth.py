@@ -103,3 +103,76 @@ def test_a_hash_keeps_its_own_cost_so_a_changed_setting_still_verifies() -> None
     assert "m=1024,t=1" in hash_password("correct horse battery")  # what conftest asked for
     # The demo's published passwords are hashed cheaply whatever the settings say.
     assert "m=1024,t=1" in hash_password("admin-demo-pass", published=True)
+
+
+def test_a_token_gives_its_user_s_actor_with_every_grant_until_it_ends(store: Store) -> None:
+    """The per-request look-up (one statement) gives what the user's record gives: every
+    role assignment in order, the ceiling and audience; nothing once the user is
+    deactivated or the login has expired."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete, update
+
+    from ssaplan.core.models import AuthSession, RoleAssignment
+    from ssaplan.core.store import utcnow
+    from ssaplan.core.users import (
+        actor_for,
+        actor_for_token,
+        get_user,
+        login,
+        set_active,
+        set_roles,
+        update_user,
+    )
+
+    with store.transaction() as session:
+        add_user(
+            session,
+            OPERATOR,
+            username="dana",
+            password="long-enough-pw",
+            role="viewer",
+            agency="DOS",
+        )
+        set_roles(
+            session,
+            OPERATOR,
+            "dana",
+            [
+                {"role": "planner", "scope_kind": "agency", "scope": "DOS"},
+                {"role": "reviewer", "scope_kind": "country", "scope": "KEN"},
+            ],
+        )
+        update_user(
+            session,
+            OPERATOR,
+            "dana",
+            version=get_user(session, "dana").version,
+            marking_ceiling="SBU",
+            audience="GBR",
+        )
+    _, token = login(store, "dana", "long-enough-pw", kind="api", hours=1)
+    with store.session() as session:
+        got = actor_for_token(session, token)
+        assert got == actor_for(get_user(session, "dana"))
+        assert got is not None and got.ceiling == "SBU" and got.audience == "GBR"
+        assert [(g.role, g.scope) for g in got.grants] == [
+            ("planner", "State"),
+            ("reviewer", "KEN"),
+        ]
+        assert actor_for_token(session, "not-a-token") is None
+        assert actor_for_token(session, None) is None
+    with store.transaction() as session:  # not possible through the service: defensive
+        session.execute(delete(RoleAssignment))
+    with store.session() as session:
+        bare = actor_for_token(session, token)
+        assert bare is not None and bare.grants == () and bare.username == "dana"
+    with store.transaction() as session:
+        session.execute(update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    with store.session() as session:
+        assert actor_for_token(session, token) is None
+    _, fresh = login(store, "dana", "long-enough-pw", kind="api", hours=1)
+    with store.transaction() as session:
+        set_active(session, OPERATOR, "dana", False)
+    with store.session() as session:
+        assert actor_for_token(session, fresh) is None

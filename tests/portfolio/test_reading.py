@@ -101,3 +101,36 @@ def test_a_write_in_the_same_transaction_is_counted(store: Store) -> None:
         assert service.list_programs(ProgramFilter(), limit=1).total == 2
         service.create(program(id="READ-3", countries=["GHA"], budget=[]))
         assert service.list_programs(ProgramFilter(), limit=1).total == 3
+
+
+def test_the_kept_list_answer_follows_each_write_and_each_reader(store: Store) -> None:
+    """The API's list JSON is kept between requests: an edit shows at once, and a reader
+    with a lower ceiling never gets the answer kept for another reader."""
+    import json
+
+    from ssaplan.core.permissions import Actor
+
+    _seed(store)
+    cleared_to_u = Actor("u-reader", "viewer", "DOS", ceiling="U")
+
+    def listed(actor: Actor) -> dict[str, object]:
+        with store.session() as session:
+            body = PortfolioService(session, actor).list_programs_json(
+                ProgramFilter(), limit=10, sort="id"
+            )
+        return json.loads(body)
+
+    first = listed(OPERATOR)
+    assert [p["id"] for p in first["items"]] == ["READ-1", "READ-2"]
+    assert listed(OPERATOR) == first  # kept
+    limited = listed(cleared_to_u)
+    assert [p["id"] for p in limited["items"]] == ["READ-2"]
+    assert limited["withheld"] == {"above_ceiling": 1, "not_releasable": 0}
+    with store.transaction() as session:
+        service = PortfolioService(session, OPERATOR)
+        current = service.get("READ-2")
+        service.update("READ-2", ProgramUpdate(version=current.version, title="Renamed"))
+    after = listed(OPERATOR)
+    assert after["items"][1]["title"] == "Renamed"
+    assert after["items"][1]["version"] == current.version + 1
+    assert listed(cleared_to_u)["items"][0]["title"] == "Renamed"

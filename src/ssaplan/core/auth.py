@@ -71,7 +71,7 @@ def dummy_verify(password: str) -> None:
 
 
 # -- logins ------------------------------------------------------------------------
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -80,7 +80,7 @@ def open_session(session: Session, user: User, kind: str, hours: int) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         AuthSession(
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             user_id=user.id,
             kind=kind,
             expires_at=utcnow() + timedelta(hours=hours),
@@ -91,20 +91,8 @@ def open_session(session: Session, user: User, kind: str, hours: int) -> str:
     return token
 
 
-def user_for_token(session: Session, token: str | None) -> User | None:
-    if not token:
-        return None
-    row = session.get(AuthSession, _token_hash(token))
-    if row is None or row.expires_at < utcnow():
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    return user
-
-
 def close_session(session: Session, token: str) -> None:
-    session.execute(delete(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
+    session.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash(token)))
 
 
 # -- CSRF --------------------------------------------------------------------------

@@ -23,13 +23,12 @@ from ssaplan.core.auth import (
     csrf_ok,
     csrf_token,
     local_secret,
-    user_for_token,
 )
 from ssaplan.core.errors import Forbidden, Unauthenticated
 from ssaplan.core.permissions import Actor, require
 from ssaplan.core.settings import Settings
 from ssaplan.core.store import Store
-from ssaplan.core.users import actor_for
+from ssaplan.core.users import actor_for_token
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -81,8 +80,7 @@ def current_actor(request: Request, store: StoreDep) -> Actor:
     bearer = _bearer(request)
     token = bearer or request.cookies.get(SESSION_COOKIE)
     with store.session() as session:
-        user = user_for_token(session, token)
-        actor = actor_for(user) if user is not None else None
+        actor = actor_for_token(session, token)
     if actor is None:
         raise Unauthenticated(
             "log in first: send 'Authorization: Bearer <token>' (POST /api/auth/token) "

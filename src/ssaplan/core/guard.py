@@ -24,10 +24,11 @@ from urllib.parse import quote
 import anyio
 from fastapi import HTTPException
 
-from ssaplan.core.auth import SESSION_COOKIE, user_for_token
+from ssaplan.core.auth import SESSION_COOKIE
 from ssaplan.core.errors import envelope
 from ssaplan.core.settings import Settings
 from ssaplan.core.store import Store
+from ssaplan.core.users import actor_for_token
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -90,7 +91,7 @@ class RequestGuard:
         if not candidate:
             return False
         with self.store.session() as session:
-            return user_for_token(session, candidate) is not None
+            return actor_for_token(session, candidate) is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -7,7 +7,7 @@ import re
 from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ssaplan.core import audit
@@ -17,6 +17,7 @@ from ssaplan.core.auth import (
     find_user,
     hash_password,
     open_session,
+    token_hash,
     verify_password,
 )
 from ssaplan.core.errors import (
@@ -40,7 +41,7 @@ from ssaplan.core.permissions import (
     require,
     table,
 )
-from ssaplan.core.store import Store
+from ssaplan.core.store import Store, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 DEMO_USERS_KEY = "demo_users"  # the demo's accounts: known passwords, refused in production
@@ -64,6 +65,60 @@ def actor_for(user: User) -> Actor:
         grants,
         ceiling=user.marking_ceiling or None,
         audience=user.audience or None,
+    )
+
+
+_U = User.__table__.c
+_S = AuthSession.__table__.c
+_R = RoleAssignment.__table__.c
+# One statement per request: the login, its active user and their role assignments
+# (a row per assignment; one row with NULL role for a user without any).
+_ACTOR_FOR_TOKEN = (
+    select(
+        _U.id,
+        _U.username,
+        _U.agency_id,
+        _U.marking_ceiling,
+        _U.audience,
+        _R.role,
+        _R.scope_kind,
+        _R.scope_id,
+    )
+    .select_from(
+        AuthSession.__table__.join(User.__table__, _U.id == _S.user_id).outerjoin(
+            RoleAssignment.__table__, _R.user_id == _U.id
+        )
+    )
+    .where(_S.token_hash == bindparam("token_hash"), _S.expires_at >= bindparam("now"))
+    .where(_U.active.is_(True))
+    .order_by(_R.id)
+)
+
+
+def actor_for_token(session: Session, token: str | None) -> Actor | None:
+    """The actor behind a login token (``None``: no such login, expired, or its user is
+    inactive): what :func:`actor_for` gives for the login's user, in one Core statement
+    instead of ORM loads of the login, the user and their assignments (it runs on every
+    request)."""
+    if not token:
+        return None
+    rows = (
+        session.connection()
+        .execute(_ACTOR_FOR_TOKEN, {"token_hash": token_hash(token), "now": utcnow()})
+        .all()
+    )
+    if not rows:
+        return None
+    uid, username, agency, ceiling, audience = rows[0][:5]
+    grants = tuple(Grant(r[5], r[6], r[7]) for r in rows if r[5] is not None)
+    return Actor(
+        username,
+        primary_role(grants),
+        agency,
+        uid,
+        grants,
+        ceiling=ceiling or None,
+        audience=audience or None,
     )
 
 

@@ -31,12 +31,13 @@ def list_programs(
 ) -> Response:
     """Programs of the shared portfolio, filtered, sorted and paged; ``totals`` covers all pages."""
     with store.session() as session:
-        page = PortfolioService(session, actor).list_programs(
+        body = PortfolioService(session, actor).list_programs_json(
             query.filter(), limit=query.limit, offset=query.offset, sort=query.sort
         )
-    # The page is a validated ProgramList already: serialize it once, in pydantic's core,
-    # instead of FastAPI validating it again against the response model and encoding it.
-    return Response(page.model_dump_json(), media_type="application/json")
+    # The page is a validated ProgramList already, serialized once in pydantic's core (and
+    # kept until the next write), instead of FastAPI validating it again against the
+    # response model and encoding it.
+    return Response(body, media_type="application/json")
 
 
 @router.post("/programs", status_code=201)

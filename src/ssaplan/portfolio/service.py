@@ -187,6 +187,31 @@ class PortfolioService:
             }
         )
 
+    def list_programs_json(
+        self, flt: ProgramFilter, *, limit: int | None = 50, offset: int = 0, sort: str = "id"
+    ) -> str:
+        """:meth:`list_programs` as the API sends it (JSON), kept until the next write.
+
+        The list is what many readers ask for again and again (a first page, a saved
+        filter) and what changes only with a write: the answer is kept per reader view,
+        filter and page (core/memo.py), so a repeated request costs one look at the audit
+        head instead of three statements, pydantic validation and serialization."""
+        require(self.actor, "read")
+        return memo(
+            self.session,
+            (
+                "portfolio.list_json",
+                self._memo_actor(),
+                flt.model_dump_json(),
+                limit,
+                offset,
+                sort,
+            ),
+            lambda: self.list_programs(
+                flt, limit=limit, offset=offset, sort=sort
+            ).model_dump_json(),
+        )
+
     def _matching(self, stmt: Any, flt: ProgramFilter) -> Any:
         """``stmt`` (a select from ``programs``, possibly joined) narrowed to the programs
         the filter matches. The one place a list's programs are chosen: a rule of who may
