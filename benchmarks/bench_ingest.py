@@ -19,8 +19,10 @@ Rows:
 - *import into SQLite*: the real import (safety checks, versions, currency conversion,
   bulk writes, audit) in one transaction. Large files are parsed and read by a second
   process while the first writes (``ssaplan.ingest.iati._Worker``) when a core is idle
-  (``iati.spare_core``: load average below cores - 1), else in one process; peak
-  memory is that of both processes added up.
+  (``iati.spare_core``: most of a core idle over 50 ms when the import starts; it used
+  the load average, which this benchmark's own previous rows kept near 1 on 2 cores, so
+  the row was in fact the one-process import), else in one process; peak memory is
+  that of both processes added up.
 - *import into SQLite, one process*: the same with the second process turned off, to
   show what it brings.
 - *import into PostgreSQL*: the same file into a throwaway PostgreSQL server started

@@ -27,6 +27,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -350,19 +351,60 @@ _FRAME = struct.Struct("<I")
 _PIPE_BYTES = 1 << 20  # room for ~800 activities while the writer is busy in the database
 
 
+IDLE_SAMPLE_S = 0.05  # how long spare_core watches the processor counters
+_PROC_STAT = Path("/proc/stat")
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(idle, total) jiffies of every core since boot, from /proc/stat (Linux)."""
+    try:
+        first = _PROC_STAT.read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    if not first or first[0] != "cpu":
+        return None
+    ticks = [int(x) for x in first[1:]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return idle, sum(ticks)
+
+
+def idle_cores(sample_s: float = IDLE_SAMPLE_S) -> float | None:
+    """How many cores were idle over the last ``sample_s`` seconds (``None`` where the
+    counters cannot be read)."""
+    before = _cpu_ticks()
+    if before is None:
+        return None
+    time.sleep(sample_s)
+    after = _cpu_ticks()
+    if after is None or after[1] <= before[1]:
+        return None
+    cores = os.cpu_count() or 1
+    return cores * (after[0] - before[0]) / (after[1] - before[1])
+
+
 def spare_core() -> bool:
-    """Whether a core is idle for the reader process (load average below cores - 1).
+    """Whether a core is idle for the reader process, now.
 
     On a busy machine the two processes queue for the same cores and the pipe between
     them is pure cost: ``bench_ingest`` measured the two-process import at 0.36 of a
-    bare parse with the load average at 7 on 2 cores, the one-process one at 0.66.
+    bare parse with the load average at 7 on 2 cores, the one-process one at 0.66. The
+    machine is watched for :data:`IDLE_SAMPLE_S` (most of a core idle while this
+    process waits), not judged by the load average: that is a minute's mean, still
+    high just after other work ended (a benchmark's own previous run kept it near 1 on
+    2 cores, and every large import was read in one process). Without the counters
+    (not Linux), the load average decides: below cores - 1.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2:
+        return False
+    idle = idle_cores()
+    if idle is not None:
+        return idle >= 0.8
     try:
         load = os.getloadavg()[0]
     except OSError:  # not available: assume idle
-        return (cores or 1) > 1
-    return (cores or 1) > 1 and load < (cores or 1) - 1
+        return True
+    return load < (cores or 1) - 1
 
 
 class _Worker:
