@@ -35,6 +35,7 @@ from ssaplan.monitoring.schemas import (
     RunReport,
     SurgeCreate,
     SurgeDecision,
+    SurgeList,
     SurgePublic,
     TimelinePublic,
     Trigger,
@@ -235,8 +236,9 @@ def list_surges(
     store: StoreDep,
     actor: Reader,
     status: Annotated[str | None, Query(pattern="^(requested|approved|refused)$")] = None,
-) -> Page[SurgePublic]:
-    """Surge requests, newest first."""
+) -> SurgeList:
+    """Surge requests the caller may see, newest first; ``withheld`` counts the others
+    that match, by reason."""
     with store.session() as session:
         return SurgeService(session, actor).list_requests(status=status)
 

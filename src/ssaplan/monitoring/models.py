@@ -24,6 +24,7 @@ from ssaplan.core.store import Base, UTCDateTime, utcnow
 from ssaplan.monitoring.rules import RECOMMENDATIONS, TRIGGERS
 from ssaplan.portfolio import models as _portfolio  # noqa: F401  (programs our reviews name)
 from ssaplan.reference import models as _reference  # noqa: F401  (tables our foreign keys name)
+from ssaplan.reference.models import Marked
 from ssaplan.strategy import models as _strategy  # noqa: F401  (objectives surges serve)
 
 REVIEW_STATUSES = ("open", "decided", "superseded")
@@ -136,10 +137,14 @@ class FlexibleReserve(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class SurgeRequest(Base):
+class SurgeRequest(Marked, Base):
     """A request for urgent assistance drawn on the flexible reserve. It must name the
     strategy objective it serves and the sustainment plan that says who pays after the
-    surge; approved, it creates a program (``new_program``) or adds money to one."""
+    surge; approved, it creates a program (``new_program``) or adds money to one.
+
+    It carries its own marking and releasable-to list (a crisis request is often more
+    sensitive than the program it becomes): readers who may not see it find it in no
+    list and get 404 for its id (docs/markings.md)."""
 
     __tablename__ = "surge_requests"
     __table_args__ = (

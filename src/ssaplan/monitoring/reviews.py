@@ -56,6 +56,7 @@ from ssaplan.portfolio.engine import fiscal_year
 from ssaplan.portfolio.models import Program
 from ssaplan.portfolio.schemas import BudgetLineIn, ProgramUpdate
 from ssaplan.portfolio.service import PortfolioService
+from ssaplan.portfolio.visibility import Audience, only_visible
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 RESUMABLE = ("approved", "notified", "obligated", "implementing")
@@ -81,6 +82,22 @@ class ReviewService:
         self.catalog = catalog or get_catalog()
         self.monitoring = MonitoringService(session, actor, self.catalog, as_of=as_of)
         self.as_of = self.monitoring.as_of
+        self.audience = self.monitoring.audience
+        self._everyone: MonitoringService | None = None
+
+    @property
+    def everyone(self) -> MonitoringService:
+        """Monitoring over every program, for the runs that open reviews (the rules, the
+        annual cycle, the compliance register's changes): a review is owed whoever runs
+        them, so a run covers every program and its report shows only what the runner may
+        see (docs/markings.md)."""
+        if self.audience.unrestricted:
+            return self.monitoring
+        if self._everyone is None:
+            self._everyone = MonitoringService(
+                self.session, self.actor, self.catalog, as_of=self.as_of, audience=Audience()
+            )
+        return self._everyone
 
     # -- reads ------------------------------------------------------------------------------
     def list_reviews(
@@ -94,7 +111,11 @@ class ReviewService:
     ) -> Page[ReviewPublic]:
         """Reviews, newest first (open ones by default)."""
         require(self.actor, "read")
-        stmt = select(Review, Program).join(Program, Program.id == Review.program_id)
+        stmt = only_visible(
+            select(Review, Program).join(Program, Program.id == Review.program_id),
+            self.audience,
+            self.catalog,
+        )
         if status:
             stmt = stmt.where(Review.status == status)
         if program:
@@ -163,6 +184,19 @@ class ReviewService:
         or terminated program cannot be reviewed (:class:`Conflict`).
         """
         require(self.actor, "review:open")
+        return self._open_review(
+            self._program_by_code(program),
+            trigger,
+            self._checked(trigger, reasons, recommendation),
+            immediate=immediate,
+            recommendation=recommendation,
+            source=source,
+        )
+
+    def _checked(
+        self, trigger: str, reasons: Sequence[str], recommendation: str | None
+    ) -> list[str]:
+        """The reasons, stripped, or :class:`Invalid` naming every problem."""
         problems: list[Detail] = []
         if trigger not in TRIGGERS or trigger == "annual":
             problems.append(
@@ -179,7 +213,19 @@ class ReviewService:
             problems.append(Detail(("recommendation",), f"one of {', '.join(RECOMMENDATIONS)}"))
         if problems:
             raise Invalid("the review cannot be opened; nothing was saved", problems)
-        p = self._program_by_code(program)
+        return clean
+
+    def _open_review(
+        self,
+        p: Program,
+        trigger: str,
+        clean: Sequence[str],
+        *,
+        immediate: bool,
+        recommendation: str | None,
+        source: str,
+    ) -> ReviewPublic:
+        program = p.code
         if p.status in engine.FINAL:
             raise Conflict(
                 f"program {program!r} is {p.status}: there is nothing left to review",
@@ -189,7 +235,7 @@ class ReviewService:
         extra: tuple[str, ...] = ()
         if recommendation is None:
             if trigger == "manual":
-                facts = self.monitoring.facts([p.id])[p.id]
+                facts = self.everyone.facts([p.id])[p.id]
                 found = engine.findings(facts, rules, self.as_of)
                 recommendation, extra = engine.recommend(found, facts, rules, annual=False)
             else:
@@ -208,20 +254,34 @@ class ReviewService:
         source: str = "",
     ) -> RunReport:
         """:meth:`open_review` for many programs at once; completed and terminated
-        programs are skipped (the compliance domain's bulk path)."""
+        programs are skipped (the compliance domain's bulk path). Every program named is
+        reviewed, also one the runner may not see; the report counts and lists only the
+        ones they may."""
         require(self.actor, "review:open")
         opened = refreshed = already = 0
         out = []
         checked = 0
+        programs = {
+            code: self._program_by_code(code, everyone=True) for code in sorted(reasons_by_program)
+        }
+        visible = self._visible(p.id for p in programs.values())
         for code, reasons in sorted(reasons_by_program.items()):
-            p = self._program_by_code(code)
-            checked += 1
+            p = programs[code]
+            shown = p.id in visible
+            checked += shown
             if p.status in engine.FINAL:
                 continue
             before = self._open_row(p.id, trigger)
-            review = self.open_review(
-                code, trigger, reasons, recommendation=recommendation, source=source
+            review = self._open_review(
+                p,
+                trigger,
+                self._checked(trigger, reasons, recommendation),
+                immediate=True,
+                recommendation=recommendation,
+                source=source,
             )
+            if not shown:
+                continue
             if before is None:
                 opened += 1
             elif review.version != before[1]:
@@ -244,9 +304,20 @@ class ReviewService:
         """Run every review rule over every program (or those named) and open an
         immediate review for each rule that fires (``rules_only``: just those rules)."""
         require(self.actor, "review:open")
+        # A program named that the runner may not see is unknown (404).
         ids = self._program_ids(programs) if programs is not None else None
-        facts = self.monitoring.facts(ids)
-        briefs = {b.pk: b for b in self.monitoring.briefs(list(facts))}
+        return self._run_rules(ids, rules_only, with_legal=programs is None)
+
+    def _run_rules(
+        self, ids: list[int] | None, rules_only: Iterable[str] | None, *, with_legal: bool
+    ) -> RunReport:
+        """The rules over the programs ``ids`` (every program for ``None``), also ones
+        the runner may not see (a review is owed whoever runs them); the report counts
+        and lists only the programs the runner may see."""
+        monitoring = self.everyone
+        facts = monitoring.facts(ids)
+        briefs = {b.pk: b for b in monitoring.briefs(list(facts))}
+        visible = self._visible(facts)
         rules = self.monitoring.rules()
         wanted = set(rules_only) if rules_only is not None else None
         items = [
@@ -258,12 +329,14 @@ class ReviewService:
         opened = refreshed = already = 0
         out: list[ReviewPublic] = []
         for review, what, p in self._open_all(items, source="rules"):
+            if p.id not in visible:
+                continue
             opened += what == "opened"
             refreshed += what == "refreshed"
             already += what == "unchanged"
             if what != "unchanged":
                 out.append(review_public(review, p, rules))
-        if programs is None and (wanted is None or "legal_restriction" in wanted):
+        if with_legal and (wanted is None or "legal_restriction" in wanted):
             legal = self.review_restriction_changes()
             opened += legal.opened
             refreshed += legal.refreshed
@@ -271,7 +344,7 @@ class ReviewService:
             out.extend(legal.reviews)
         return RunReport(
             as_of=self.as_of,
-            programs_checked=len(facts),
+            programs_checked=len(visible),
             opened=opened,
             refreshed=refreshed,
             already_open=already,
@@ -344,10 +417,13 @@ class ReviewService:
                 select(Review).where(Review.open_key == "annual", Review.cycle != fy)
             ).scalars()
         }
+        # Every program is owed its annual review, whoever opens the cycle; the report
+        # counts and lists only the programs the runner may see.
         programs = [
-            b for b in self.monitoring.briefs() if b.status not in engine.FINAL and b.pk not in done
+            b for b in self.everyone.briefs() if b.status not in engine.FINAL and b.pk not in done
         ]
-        facts = self.monitoring.facts([p.id for p in programs]) if programs else {}
+        facts = self.everyone.facts([p.id for p in programs]) if programs else {}
+        visible = self._visible([p.id for p in programs] + sorted(done))
         entries: list[audit.Entry] = []
         out: list[ReviewPublic] = []
         for p in programs:
@@ -373,14 +449,15 @@ class ReviewService:
             self.session.add(review)
             self.session.flush()
             entries.append(self._entry("create", review, p, None))
-            out.append(review_public(review, p, rules))
+            if p.id in visible:
+                out.append(review_public(review, p, rules))
         audit.record_many(self.session, entries)
         return RunReport(
             as_of=self.as_of,
-            programs_checked=len(programs) + len(done),
+            programs_checked=len(visible),
             opened=len(out),
             refreshed=0,
-            already_open=len(done),
+            already_open=len(visible & done),
             reviews=out,
         )
 
@@ -422,13 +499,14 @@ class ReviewService:
         )
         opened = 0
         if self.monitoring.rules().enabled("crisis_event") and can(self.actor, "review:open"):
+            # Every program there is reviewed; the count is of those the recorder may see.
             affected = [
-                b.code
-                for b in self.monitoring.briefs()
+                b.pk
+                for b in self.everyone.briefs()
                 if iso3 in b.countries and b.status not in engine.FINAL
             ]
             if affected:
-                report = self.run_rules(programs=affected, rules_only=["crisis_event"])
+                report = self._run_rules(affected, ["crisis_event"], with_legal=False)
                 opened = report.opened + report.refreshed
         return crisis_public(c, opened)
 
@@ -768,10 +846,32 @@ class ReviewService:
         return (row[0], row[1]) if row else None
 
     def _load(self, review_id: int, lock: bool = False) -> Review:
+        """The review, if the reader may see its program: a review of a hidden program
+        is unknown, with the same answer as an id that never existed (never 403)."""
         r = self.session.get(Review, review_id, with_for_update=lock)
-        if r is None:
+        if r is None or not self._visible({r.program_id}):
             raise NotFound(f"no review {review_id}")
         return r
+
+    def _visible(self, pks: Iterable[int]) -> set[int]:
+        """Which of the programs ``pks`` the reader may see (one query, none if they see
+        every program)."""
+        wanted = set(pks)
+        if self.audience.unrestricted or not wanted:
+            return wanted
+        seen: set[int] = set()
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), 500):
+            seen.update(
+                self.session.execute(
+                    only_visible(
+                        select(Program.id).where(Program.id.in_(ordered[start : start + 500])),
+                        self.audience,
+                        self.catalog,
+                    )
+                ).scalars()
+            )
+        return seen
 
     def _program(self, pk: int) -> Program:
         p = self.session.get(Program, pk)
@@ -779,8 +879,13 @@ class ReviewService:
             raise NotFound(f"no program {pk}")
         return p
 
-    def _program_by_code(self, code: str) -> Program:
-        p = self.session.execute(select(Program).where(Program.code == code)).scalar_one_or_none()
+    def _program_by_code(self, code: str, *, everyone: bool = False) -> Program:
+        """The program ``code``; one the reader may not see is unknown (404) unless
+        ``everyone`` (a run that reviews every program)."""
+        stmt = select(Program).where(Program.code == code)
+        if not everyone:
+            stmt = only_visible(stmt, self.audience, self.catalog)
+        p = self.session.execute(stmt).scalar_one_or_none()
         if p is None:
             raise NotFound(f"no program with id {code!r}", [Detail(("program",), "unknown")])
         return p
@@ -791,8 +896,12 @@ class ReviewService:
         for start in range(0, len(wanted), 500):
             found.update(
                 self.session.execute(
-                    select(Program.code, Program.id).where(
-                        Program.code.in_(wanted[start : start + 500])
+                    only_visible(
+                        select(Program.code, Program.id).where(
+                            Program.code.in_(wanted[start : start + 500])
+                        ),
+                        self.audience,
+                        self.catalog,
                     )
                 ).all()
             )

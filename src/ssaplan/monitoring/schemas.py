@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from ssaplan.core.schemas import StrictModel
+from ssaplan.core.schemas import Page, StrictModel
+from ssaplan.portfolio.schemas import Withheld
 
 MAX_AMOUNT = 50_000_000_000
 FiscalYear = Annotated[int, Field(ge=1990, le=2100)]
@@ -399,6 +400,14 @@ class SurgeCreate(StrictModel):
     sustainment_plan: int | None = Field(None, ge=1, description="who pays after the surge")
     program: Code | None = Field(None, description="an existing program to add the money to")
     new_program: NewProgramIn | None = None
+    marking: Code | None = Field(
+        None, description="the request's marking (U, SBU, CUI; default U), not above your own"
+    )
+    releasable_to: Annotated[list[Code], Field(max_length=40)] | None = Field(
+        None,
+        description="partner countries (ISO3) and organizations (NATO, EU, ...) the request "
+        "may be disclosed to besides the U.S. Government",
+    )
 
 
 class SurgeDecision(StrictModel):
@@ -429,4 +438,13 @@ class SurgePublic(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str
+    marking: str = "U"
+    releasable_to: list[str] = Field(default_factory=list)
     version: int
+
+
+class SurgeList(Page[SurgePublic]):
+    """The surge requests the reader may see, and how many others match but are
+    withheld from them, by reason (never which)."""
+
+    withheld: Withheld = Field(default_factory=lambda: Withheld())

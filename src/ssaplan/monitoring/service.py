@@ -45,6 +45,7 @@ from ssaplan.monitoring.schemas import (
     TimelinePublic,
 )
 from ssaplan.portfolio.models import BudgetLine, Milestone, Program, ProgramCountry, ProgramRegion
+from ssaplan.portfolio.visibility import Audience, audience_of, only_visible
 from ssaplan.reference.catalog import Catalog, get_catalog
 from ssaplan.strategy.service import StrategyService
 
@@ -78,11 +79,15 @@ class MonitoringService:
         catalog: Catalog | None = None,
         *,
         as_of: date | None = None,
+        audience: Audience | None = None,
     ) -> None:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
         self.as_of = as_of or date.today()
+        # Whose view every figure is computed for (the actor's own by default): a
+        # program the audience may not see is in no timeline, sum, count or fact.
+        self.audience = audience or audience_of(actor, self.catalog)
         self._rules: RuleSet | None = None
         self._briefs: dict[int, ProgramBrief] | None = None
 
@@ -238,7 +243,7 @@ class MonitoringService:
 
         Kept until the next write (core/memo.py); callers must not change it."""
         require(self.actor, "read")
-        key = ("monitoring.summary", repr(self.actor), self.as_of)
+        key = ("monitoring.summary", repr(self.actor), repr(self.audience), self.as_of)
         return memo(self.session, key, self._summary)
 
     def _summary(self) -> MonitorSummary:
@@ -246,7 +251,14 @@ class MonitoringService:
         codes = self._program_codes()
         ratings = self.ratings()
         open_reviews = self.session.execute(
-            select(func.count()).select_from(Review).where(Review.status == "open")
+            only_visible(
+                select(func.count())
+                .select_from(Review)
+                .join(Program, Program.id == Review.program_id)
+                .where(Review.status == "open"),
+                self.audience,
+                self.catalog,
+            )
         ).scalar_one()
         return summary_of(
             self.as_of,
@@ -369,9 +381,20 @@ class MonitoringService:
         """Drop what was read (after writes that change programs)."""
         self._briefs = None
 
+    def visible_ids(self) -> Any:
+        """The ids of the programs the audience may see (a subquery), or ``None`` when
+        it sees every program."""
+        if self.audience.unrestricted:
+            return None
+        return only_visible(select(Program.id), self.audience, self.catalog)
+
     def _read_briefs(self, ids: Sequence[int] | None = None) -> dict[int, ProgramBrief]:
+        visible = self.visible_ids()
+
         def only(stmt: Any, column: Any) -> Any:
-            return stmt if ids is None else stmt.where(column.in_(ids))
+            if ids is not None:
+                stmt = stmt.where(column.in_(ids))
+            return stmt if visible is None else stmt.where(column.in_(visible))
 
         countries: dict[int, set[str]] = defaultdict(set)
         for pk, iso3 in self.session.execute(
@@ -477,12 +500,19 @@ class MonitoringService:
         }
 
     def _program_codes(self) -> dict[int, str]:
-        return dict(self.session.execute(select(Program.id, Program.code)).all())
+        """Codes of the programs the audience may see (indicators name only those)."""
+        stmt = only_visible(select(Program.id, Program.code), self.audience, self.catalog)
+        return dict(self.session.execute(stmt).all())
 
     def _program_pk(self, code: str) -> int:
         from ssaplan.core.errors import NotFound
 
-        pk = self.session.execute(select(Program.id).where(Program.code == code)).scalar()
+        # A program the audience may not see is unknown, like an id that never existed.
+        pk = self.session.execute(
+            only_visible(
+                select(Program.id).where(Program.code == code), self.audience, self.catalog
+            )
+        ).scalar()
         if pk is None:
             raise NotFound(f"no program with id {code!r}")
         return int(pk)

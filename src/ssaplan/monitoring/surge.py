@@ -18,13 +18,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ssaplan.core import audit
 from ssaplan.core.errors import Conflict, Detail, Forbidden, Invalid, NotFound, StaleVersion
 from ssaplan.core.permissions import Actor, require, restrict
-from ssaplan.core.schemas import Page
 from ssaplan.core.store import utcnow
 from ssaplan.monitoring.engine import FINAL
 from ssaplan.monitoring.models import FlexibleReserve, SurgeRequest
@@ -34,11 +33,19 @@ from ssaplan.monitoring.schemas import (
     ReservePublic,
     SurgeCreate,
     SurgeDecision,
+    SurgeList,
     SurgePublic,
 )
 from ssaplan.portfolio.models import Program
-from ssaplan.portfolio.schemas import BudgetLineIn, ProgramCreate, ProgramUpdate
+from ssaplan.portfolio.schemas import BudgetLineIn, ProgramCreate, ProgramUpdate, Withheld
 from ssaplan.portfolio.service import PortfolioService
+from ssaplan.portfolio.visibility import (
+    audience_of,
+    decode,
+    marking_fields,
+    only_visible,
+    withheld,
+)
 from ssaplan.reference.catalog import Catalog, Kind, UnknownCode, get_catalog
 from ssaplan.strategy.models import Strategy, StrategyObjective, SustainmentPlan
 from ssaplan.strategy.service import StrategyService
@@ -51,6 +58,7 @@ class SurgeService:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
+        self.audience = audience_of(actor, self.catalog)
 
     # -- the reserve ---------------------------------------------------------------------------
     def reserves(self, *, fiscal_year: int | None = None) -> list[ReservePublic]:
@@ -120,13 +128,22 @@ class SurgeService:
         return self._reserve_public(row)
 
     # -- requests -----------------------------------------------------------------------------
-    def list_requests(self, *, status: str | None = None) -> Page[SurgePublic]:
+    def list_requests(self, *, status: str | None = None) -> SurgeList:
+        """The requests the reader may see (newest first), with how many others match
+        but are withheld from them, by reason."""
         require(self.actor, "read")
-        stmt = select(SurgeRequest).order_by(SurgeRequest.id.desc())
+        ids: Select[tuple[int]] = select(SurgeRequest).with_only_columns(SurgeRequest.id)
         if status:
-            stmt = stmt.where(SurgeRequest.status == status)
+            ids = ids.where(SurgeRequest.status == status)
+        stmt = only_visible(
+            select(SurgeRequest).where(SurgeRequest.id.in_(ids)),
+            self.audience,
+            self.catalog,
+            marked=SurgeRequest,
+        ).order_by(SurgeRequest.id.desc())
         items = [self._public(s) for s in self.session.execute(stmt).scalars()]
-        return Page[SurgePublic](items=items, total=len(items))
+        held = withheld(self.session, ids, self.audience, self.catalog, marked=SurgeRequest)
+        return SurgeList(items=items, total=len(items), withheld=Withheld(**held))
 
     def get(self, surge_id: int) -> SurgePublic:
         require(self.actor, "read")
@@ -203,8 +220,13 @@ class SurgeService:
             )
         agency: str | None = None
         if data.program is not None:
+            # A program the requester may not see is unknown to them, like a wrong id.
             p = self.session.execute(
-                select(Program).where(Program.code == data.program)
+                only_visible(
+                    select(Program).where(Program.code == data.program),
+                    self.audience,
+                    self.catalog,
+                )
             ).scalar_one_or_none()
             if p is None:
                 problems.append(Detail(("body", "program"), f"no program with id {data.program!r}"))
@@ -242,6 +264,14 @@ class SurgeService:
                         "available: ask for at most that",
                     )
                 )
+        marks = marking_fields(
+            self.actor,
+            self.catalog,
+            data.marking,
+            data.releasable_to,
+            ("body",),
+            problems,
+        )
         if problems:
             raise Invalid(f"the surge request is refused: {problems[0].msg}", problems)
         assert iso3 is not None and account is not None and agency is not None  # noqa: S101
@@ -271,6 +301,7 @@ class SurgeService:
             status="requested",
             requested_by=self.actor.username,
             version=1,
+            **marks,
         )
         self.session.add(s)
         self.session.flush()
@@ -391,7 +422,17 @@ class SurgeService:
         return s
 
     def _load(self, surge_id: int, lock: bool = False) -> SurgeRequest:
-        s = self.session.get(SurgeRequest, surge_id, with_for_update=lock)
+        """The request, if the reader may see it: one they may not is unknown, with the
+        same answer as an id that never existed (never 403)."""
+        stmt = only_visible(
+            select(SurgeRequest).where(SurgeRequest.id == surge_id),
+            self.audience,
+            self.catalog,
+            marked=SurgeRequest,
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        s = self.session.execute(stmt).scalar_one_or_none()
         if s is None:
             raise NotFound(f"no surge request {surge_id}")
         return s
@@ -443,7 +484,7 @@ class SurgeService:
         objective = self.session.get(StrategyObjective, s.objective_id)
         plan = self.session.get(SustainmentPlan, s.sustainment_plan_id)
         strategy = self.session.get(Strategy, objective.strategy_id) if objective else None
-        program = self.session.get(Program, s.program_id) if s.program_id else None
+        program = self._program(s.program_id) if s.program_id else None
         return SurgePublic(
             id=s.id,
             title=s.title,
@@ -465,8 +506,19 @@ class SurgeService:
             decided_by=s.decided_by,
             decided_at=s.decided_at,
             decision_note=s.decision_note,
+            marking=s.marking,
+            releasable_to=decode(s.releasable_to),
             version=s.version,
         )
+
+    def _program(self, pk: int) -> Program | None:
+        """The request's program if the reader may see it (else the request names none:
+        its id would say a hidden program exists)."""
+        if self.audience.unrestricted:
+            return self.session.get(Program, pk)
+        return self.session.execute(
+            only_visible(select(Program).where(Program.id == pk), self.audience, self.catalog)
+        ).scalar_one_or_none()
 
     def _code(
         self, kind: Kind, value: str, loc: tuple[str | int, ...], problems: list[Detail]
@@ -520,5 +572,7 @@ def _surge_snapshot(s: SurgeRequest) -> dict[str, Any]:
         "new_program": dict(s.new_program or {}),
         "status": s.status,
         "decision_note": s.decision_note,
+        "marking": s.marking,
+        "releasable_to": decode(s.releasable_to),
         "version": s.version,
     }

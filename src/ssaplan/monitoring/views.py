@@ -22,6 +22,7 @@ from ssaplan.monitoring.service import MonitoringService
 from ssaplan.monitoring.surge import SurgeService
 from ssaplan.portfolio.engine import fiscal_year
 from ssaplan.portfolio.service import PortfolioService
+from ssaplan.portfolio.visibility import view_of
 from ssaplan.reference.catalog import get_catalog
 from ssaplan.strategy import charts as strategy_charts
 from ssaplan.strategy.engine import periods as period_list
@@ -335,6 +336,7 @@ def surges_page(request: Request, store: StoreDep, actor: WebReader) -> Response
             for o in s.objectives
         ]
     catalog = get_catalog()
+    ceiling = view_of(actor, catalog).ceiling
     return render(
         request,
         "monitoring/surges.html",
@@ -355,6 +357,12 @@ def surges_page(request: Request, store: StoreDep, actor: WebReader) -> Response
                 ((k, v.name) for k, v in catalog.accounts.items()), key=lambda kv: kv[1]
             ),
             "current_fy": fiscal_year(date.today()),
+            # The markings the requester may give (none above their own ceiling).
+            "markings": [
+                (m.id, m.name)
+                for m in sorted(catalog.markings.values(), key=lambda m: m.rank)
+                if ceiling is None or m.rank <= ceiling
+            ],
             **names(),
         },
     )
@@ -384,6 +392,8 @@ async def surge_submit(
         "objective": text("objective") or None,
         "sustainment_plan": text("sustainment_plan") or None,
         "program": text("program") or None,
+        "marking": text("marking") or None,
+        "releasable_to": [c.strip() for c in text("releasable_to").split(",") if c.strip()] or None,
     }
     if text("new_title"):
         data["new_program"] = {
