@@ -33,7 +33,10 @@ from ssaplan.assessment.run import (
 from ssaplan.core import audit
 from ssaplan.core.errors import BadRequest, Detail, Invalid, NotFound
 from ssaplan.core.permissions import Actor, require
+from ssaplan.portfolio.filters import ProgramFilter
+from ssaplan.portfolio.models import Program
 from ssaplan.portfolio.money import partner_money
+from ssaplan.portfolio.visibility import Audience, View, audience_of, only_visible, visible_clause
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 ROLLUP_KINDS = ("bureau", "combatant_command", "organization")
@@ -42,10 +45,21 @@ ROLLUP_KINDS = ("bureau", "combatant_command", "organization")
 class AssessmentService:
     """Assessments as one actor runs and reads them, within one session."""
 
-    def __init__(self, session: Session, actor: Actor, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        catalog: Catalog | None = None,
+        *,
+        audience: Audience | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
+        # Whose programs a run's money comes from (the actor's own view by default), and
+        # which saved runs the reader may read (docs/markings.md).
+        self.audience = audience or audience_of(actor, self.catalog)
+        self._readable: dict[Audience, bool] = {}
         self.policy = PolicyService(session, actor, self.catalog)
         self.indicators = IndicatorService(session, actor)
 
@@ -166,9 +180,16 @@ class AssessmentService:
         organization as a whole) is not counted for any one country.
         """
         fys = list(range(first_fy, last_fy + 1))
+        # Only the programs the reader may see: a hidden program's dollars are in no
+        # funding figure or portfolio measure they get.
+        visible = only_visible(
+            ProgramFilter().program_ids(self.catalog), self.audience, self.catalog
+        )
         rows = [
             r
-            for r in partner_money(self.session, self.catalog, first_fy=first_fy, last_fy=last_fy)
+            for r in partner_money(
+                self.session, self.catalog, program_ids=visible, first_fy=first_fy, last_fy=last_fy
+            )
             if r.kind == "country" and r.partner
         ]
         countries = sorted({r.partner for r in rows})
@@ -191,6 +212,9 @@ class AssessmentService:
             **run.settings.as_dict(),
             "objectives": list(inputs.objectives),
             "importance": [float(v) for v in inputs.importance],
+            # The audience whose programs the money came from: a reader who may not see
+            # all of them cannot read the run (see readable()).
+            "computed_for": _audience_json(self.audience),
         }
         analyses_json = run.analyses_dict()
         analyses_json["funding"] = {
@@ -272,35 +296,59 @@ class AssessmentService:
     ) -> list[dict[str, Any]]:
         """Saved assessments, newest first (their records only: countries are not loaded)."""
         require(self.actor, "read")
+        ids = self._readable_ids(year)[offset : offset + limit]
+        if not ids:
+            return []
         stmt = (
             select(Assessment)
             .options(raiseload(Assessment.countries))
+            .where(Assessment.id.in_(ids))
             .order_by(Assessment.id.desc())
-            .limit(limit)
-            .offset(offset)
         )
-        if year is not None:
-            stmt = stmt.where(Assessment.year == year)
         return [_meta(a) for a in self.session.execute(stmt).scalars()]
 
     def count_runs(self, *, year: int | None = None) -> int:
-        """How many assessments are saved (of ``year``, if given)."""
+        """How many saved assessments (of ``year``, if given) the reader may read."""
         require(self.actor, "read")
-        stmt = select(func.count()).select_from(Assessment)
-        if year is not None:
-            stmt = stmt.where(Assessment.year == year)
-        return int(self.session.execute(stmt).scalar_one())
+        return len(self._readable_ids(year))
 
     def latest_id(self, year: int | None = None) -> int | None:
+        """The newest saved assessment the reader may read."""
         require(self.actor, "read")
-        stmt = select(Assessment.id).order_by(Assessment.id.desc()).limit(1)
+        ids = self._readable_ids(year)
+        return ids[0] if ids else None
+
+    def readable(self, computed_for: Audience) -> bool:
+        """Whether the reader may read a run computed for ``computed_for``: a run is
+        one shared record, its funding figures and portfolio measures summed over the
+        programs its runner could see; a reader who may not see one of those programs
+        (one query per distinct audience) would read its dollars, so cannot read it."""
+        if self.audience.unrestricted or computed_for == self.audience:
+            return True
+        if computed_for not in self._readable:
+            wider = self.session.execute(
+                select(func.count())
+                .select_from(Program)
+                .where(
+                    visible_clause(computed_for, self.catalog),
+                    ~visible_clause(self.audience, self.catalog),
+                )
+            ).scalar_one()
+            self._readable[computed_for] = wider == 0
+        return self._readable[computed_for]
+
+    def _readable_ids(self, year: int | None = None) -> list[int]:
+        """Ids of the saved runs (of ``year``) the reader may read, newest first."""
+        stmt = select(Assessment.id, Assessment.settings).order_by(Assessment.id.desc())
         if year is not None:
             stmt = stmt.where(Assessment.year == year)
-        return self.session.execute(stmt).scalar_one_or_none()
+        rows = self.session.execute(stmt).all()
+        return [pk for pk, settings in rows if self.readable(_audience_from(settings))]
 
     def _load(self, assessment_id: int) -> Assessment:
+        """The saved run; one the reader may not read is unknown, like a missing id."""
         record = self.session.get(Assessment, assessment_id)
-        if record is None:
+        if record is None or not self.readable(_audience_from(record.settings)):
             raise NotFound(f"no assessment {assessment_id}")
         return record
 
@@ -446,6 +494,38 @@ class AssessmentService:
             "change": change,
             "scored_countries": a.countries_assessed,
         }
+
+
+def latest_readable_id(session: Session, catalog: Catalog, audience: Audience) -> int | None:
+    """The newest saved assessment ``audience`` may read (see
+    :meth:`AssessmentService.readable`), for analyses that build on it (allocation)."""
+    reader = AssessmentService(session, Actor("assessment-reader"), catalog, audience=audience)
+    ids = reader._readable_ids()
+    return ids[0] if ids else None
+
+
+def _audience_json(audience: Audience) -> dict[str, Any]:
+    return {
+        "label": audience.label,
+        "views": [
+            {"kind": v.kind, "ceiling": v.ceiling, "codes": sorted(v.codes), "label": v.label}
+            for v in audience.views
+        ],
+    }
+
+
+def _audience_from(settings: dict[str, Any] | None) -> Audience:
+    """The audience a run was computed for (runs saved before markings: U.S. Government
+    staff without a ceiling, who saw every program)."""
+    stored = (settings or {}).get("computed_for")
+    if not stored:
+        return Audience()
+    return Audience(
+        tuple(
+            View(v["kind"], v["ceiling"], frozenset(v["codes"]), v["label"])
+            for v in stored["views"]
+        )
+    )
 
 
 def _meta(a: Assessment) -> dict[str, Any]:

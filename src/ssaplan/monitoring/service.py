@@ -310,7 +310,9 @@ class MonitoringService:
     def assessment_changes(self) -> list[engine.AssessmentChange]:
         """Each partner's propensity in the latest saved assessment against the year
         before (from the assessment domain's saved runs)."""
-        service = AssessmentService(self.session, self.actor, self.catalog)
+        # The latest saved run the audience may read (one computed over programs it may
+        # not see is not theirs to read).
+        service = AssessmentService(self.session, self.actor, self.catalog, audience=self.audience)
         latest = service.latest_id()
         if latest is None:
             return []
