@@ -33,6 +33,7 @@ from ssaplan.allocation.service import AllocationService
 from ssaplan.core.deps import Reader, StoreDep, requires, unit_of_work
 from ssaplan.core.errors import BadRequest
 from ssaplan.core.permissions import Actor
+from ssaplan.portfolio.visibility import audience_of
 from ssaplan.reference.catalog import get_catalog
 
 router = APIRouter(prefix="/api/allocation", tags=["allocation"])
@@ -78,6 +79,7 @@ def scenario_from_portfolio(
             ),
             eligible=eligible,
             evidence=evidence,
+            audience=audience_of(actor, get_catalog()),
         )
         if not built.scenario["candidates"]:
             raise BadRequest(built.notes[0])

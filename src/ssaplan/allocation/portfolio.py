@@ -37,8 +37,10 @@ from sqlalchemy.orm import Session
 
 from ssaplan.allocation.scenario_parts import Eligible
 from ssaplan.assessment.models import Assessment, AssessmentCountry
+from ssaplan.assessment.service import latest_readable_id
 from ssaplan.core.errors import BadRequest, Detail, Invalid
 from ssaplan.portfolio.models import BudgetLine, Program, ProgramCountry, ProgramObjective
+from ssaplan.portfolio.visibility import Audience, only_visible
 from ssaplan.reference.catalog import Catalog
 
 CANDIDATE_STATUSES = ("proposed", "approved")
@@ -143,8 +145,14 @@ def build_from_portfolio(
     options: BuildOptions | None = None,
     eligible: Eligible | None = None,
     evidence: Evidence | None = None,
+    audience: Audience | None = None,
 ) -> Built:
-    """The scenario of the stored world for ``fiscal_years`` (file format, not yet parsed)."""
+    """The scenario of the stored world for ``fiscal_years`` (file format, not yet parsed).
+
+    ``audience`` (the requesting user's view; every program by default) limits it to
+    the programs they may see: a hidden program is no candidate, and its dollars are in
+    no account mark, commitment or country's money (docs/markings.md)."""
+    audience = audience or Audience()
     options = options or BuildOptions()
     problems = []
     if not 0.0 <= options.reserve_share < 1.0:
@@ -160,7 +168,11 @@ def build_from_portfolio(
     programs = {
         p.id: p
         for p in session.execute(
-            select(Program).where(Program.status.notin_(("suspended", "terminated")))
+            only_visible(
+                select(Program).where(Program.status.notin_(("suspended", "terminated"))),
+                audience,
+                catalog,
+            )
         ).scalars()
     }
     shares: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -209,9 +221,15 @@ def build_from_portfolio(
                     country_committed[iso3][fy] += part
 
     # the latest saved assessment (priority, propensity, absorptive capacity, relevance)
-    assessment_id = session.execute(
-        select(Assessment.id).order_by(Assessment.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    # (the newest one the audience may read: one computed over programs it may not see
+    # is not theirs to build on)
+    assessment_id = (
+        session.execute(
+            select(Assessment.id).order_by(Assessment.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if audience.unrestricted
+        else latest_readable_id(session, catalog, audience)
+    )
     assessed: dict[str, AssessmentCountry] = {}
     if assessment_id is not None:
         assessed = {

@@ -22,6 +22,7 @@ from ssaplan.allocation.service import AllocationService
 from ssaplan.core.deps import FormCsrf, StoreDep, requires, unit_of_work
 from ssaplan.core.errors import BadRequest, Detail, Invalid
 from ssaplan.core.permissions import Actor, can
+from ssaplan.portfolio.visibility import audience_of
 from ssaplan.reference.catalog import Catalog, get_catalog
 from ssaplan.ui import charts
 from ssaplan.ui.maps import choropleth
@@ -81,6 +82,7 @@ def from_portfolio(
             options=BuildOptions(reserve_share, marks_percent, name.strip() or None),
             eligible=eligible,
             evidence=evidence,
+            audience=audience_of(actor, get_catalog()),
         )
         if not built.scenario["candidates"]:
             raise BadRequest(built.notes[0])
