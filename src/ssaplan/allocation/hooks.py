@@ -4,7 +4,8 @@
 be tested without other domains; every caller that builds from the database (CLI, API,
 pages, demo) passes these: eligibility from the compliance register (its restrictions and
 rules, as the actor may read them) and the evidence multiplier from the evaluation
-evidence base (pooled effects by kind of program; 1 where a kind has no evidence).
+evidence base (pooled effects by kind of program over the evaluations the actor may see;
+1 where a kind has no evidence).
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ def stored_hooks(
     """``(eligible, evidence)`` read now from compliance and evaluation."""
     from ssaplan.compliance.service import ComplianceService
     from ssaplan.evaluation.evidence import effectiveness
+    from ssaplan.portfolio.visibility import audience_of
+    from ssaplan.reference.catalog import get_catalog
 
     eligible = ComplianceService(session, actor).eligible_lookup()
-    found = effectiveness(session, use_evidence=use_evidence)
+    catalog = get_catalog()
+    found = effectiveness(
+        session,
+        use_evidence=use_evidence,
+        audience=audience_of(actor, catalog),
+        catalog=catalog,
+    )
 
     def evidence(facts: ProgramFacts) -> float:
         return found.of(facts.institution_type, facts.purpose)

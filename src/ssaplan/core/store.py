@@ -188,9 +188,31 @@ def migrate(store: Store, revision: str = "heads") -> None:
     from alembic import command
 
     cfg = alembic_config(store.url)
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    if store.dialect != "sqlite":
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        return
+    # SQLite alters a table by rebuilding it (batch mode: copy, drop the old, rename).
+    # With foreign keys on, dropping the old table deletes its children's rows (ON DELETE
+    # CASCADE), so its documented procedure turns them off outside the transaction and
+    # checks them before committing (sqlite.org/lang_altertable.html).
+    with store.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None  # noqa: S101 - a live pooled connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise BadRequest(
+                        f"the migration left {len(broken)} row(s) whose foreign key names "
+                        f"nothing (first: table {broken[0][0]}); nothing was changed"
+                    )
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def current_revisions(store: Store) -> set[str]:

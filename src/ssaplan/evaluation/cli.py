@@ -401,10 +401,13 @@ def registry_list(
                 else "-"
             )
             sys.stdout.write(
-                f"{e.id}  {e.evaluation_type:<11} {e.status:<9} {e.agency:<10} {effect:<24} "
-                f"{e.title}\n"
+                f"{e.id}  {e.evaluation_type:<11} {e.status:<9} {e.marking:<4} {e.agency:<10} "
+                f"{effect:<24} {e.title}\n"
             )
         sys.stdout.write(f"{len(page.items)} of {page.total} evaluations\n")
+        hidden = page.withheld.above_ceiling + page.withheld.not_releasable
+        if hidden:
+            info(f"{hidden} evaluation(s) withheld (marking or releasability)")
 
     emit(st, data, human)
 
@@ -428,6 +431,8 @@ def registry_show(
         lines = [
             f"{e.id}  {e.title}",
             f"  {e.evaluation_type} evaluation, {e.status}; {e.agency_name} ({e.agency})",
+            f"  marking: {e.marking}"
+            + (f", releasable to {', '.join(e.releasable_to)}" if e.releasable_to else ""),
             f"  program: {e.program_title} ({e.program})" if e.program else "  program: -",
             f"  evaluator: {e.evaluator or '-'} ({e.independence})",
         ]

@@ -12,12 +12,18 @@ allocation's value multiplier for the kind
 Other domains call :func:`effectiveness` (a plain function of a session) and
 :class:`Effectiveness.of`; ``use_evidence=False`` is the switch that shows what an
 allocation would be without the evidence (every kind counts 1).
+
+The pool is the reader's: only the evaluations their audience may see enter it
+(:mod:`ssaplan.portfolio.visibility`, ``marked=Evaluation``), so an evaluation hidden
+from them moves no pooled effect, interval or multiplier they get; the table says how
+many were withheld.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +46,8 @@ from ssaplan.evaluation.schemas import (
     PooledPublic,
 )
 from ssaplan.evaluation.service import primary_estimate, standardized
+from ssaplan.portfolio.schemas import Withheld
+from ssaplan.portfolio.visibility import Audience, audience_of, only_visible, withheld
 from ssaplan.reference.catalog import Catalog, get_catalog
 
 Kind = tuple[str, str]  # (institution type, purpose)
@@ -61,16 +69,27 @@ class Effectiveness:
         return self.multipliers.get((institution_type, purpose), self.default)
 
 
+EVERYONE = Audience()  # every evaluation: no reader's limits
+
+
+def _completed_impact() -> Any:
+    return select(Evaluation).where(
+        Evaluation.evaluation_type == "impact", Evaluation.status == "completed"
+    )
+
+
 def _gather(
-    session: Session,
+    session: Session, audience: Audience, catalog: Catalog
 ) -> tuple[dict[Kind, list[tuple[Evaluation, float, float]]], list[EvidenceEntry]]:
     pooled: dict[Kind, list[tuple[Evaluation, float, float]]] = defaultdict(list)
     excluded: list[EvidenceEntry] = []
-    rows = session.execute(
-        select(Evaluation)
-        .where(Evaluation.evaluation_type == "impact", Evaluation.status == "completed")
-        .order_by(Evaluation.id)
-    ).scalars()
+    rows: list[Evaluation] = list(
+        session.execute(
+            only_visible(
+                _completed_impact().order_by(Evaluation.id), audience, catalog, marked=Evaluation
+            )
+        ).scalars()
+    )
     for e in rows:
         reason = None
         value = se = None
@@ -104,10 +123,13 @@ def _gather(
     return pooled, excluded
 
 
-def evidence_table(session: Session, catalog: Catalog | None = None) -> EvidenceTable:
-    """The evidence base: one row per kind with evidence, plus what was left out and why."""
+def evidence_table(
+    session: Session, catalog: Catalog | None = None, audience: Audience = EVERYONE
+) -> EvidenceTable:
+    """The evidence base as ``audience`` may see it: one row per kind with evidence, plus
+    what was left out and why, and how many evaluations were withheld from it."""
     catalog = catalog or get_catalog()
-    groups, excluded = _gather(session)
+    groups, excluded = _gather(session, audience, catalog)
     kinds: list[EvidenceKind] = []
     for (inst, purpose), items in sorted(groups.items()):
         pool = pool_effects([v for _, v, _ in items], [s for _, _, s in items])
@@ -137,18 +159,34 @@ def evidence_table(session: Session, catalog: Catalog | None = None) -> Evidence
         reference_effect=REFERENCE_EFFECT,
         prior_sd=PRIOR_SD,
         max_multiplier=MAX_MULTIPLIER,
+        withheld=Withheld(
+            **withheld(
+                session,
+                _completed_impact().with_only_columns(Evaluation.id),
+                audience,
+                catalog,
+                marked=Evaluation,
+            )
+        ),
     )
 
 
-def effectiveness(session: Session, *, use_evidence: bool = True) -> Effectiveness:
-    """The allocation's default effectiveness by kind of program.
+def effectiveness(
+    session: Session,
+    *,
+    use_evidence: bool = True,
+    audience: Audience = EVERYONE,
+    catalog: Catalog | None = None,
+) -> Effectiveness:
+    """The allocation's default effectiveness by kind of program, from the evaluations
+    ``audience`` may see (a reader's allocation passes the reader's own view).
 
     With ``use_evidence=False`` every kind counts 1.0: the allocation as if no
     evaluation had been done, to compare with.
     """
     if not use_evidence:
         return Effectiveness(use_evidence=False)
-    table = evidence_table(session)
+    table = evidence_table(session, catalog, audience)
     return Effectiveness(
         use_evidence=True,
         multipliers={(k.institution_type, k.purpose): k.multiplier for k in table.kinds},
@@ -157,19 +195,31 @@ def effectiveness(session: Session, *, use_evidence: bool = True) -> Effectivene
 
 
 class EvidenceService:
-    """The evidence base as one actor reads it."""
+    """The evidence base as one actor reads it: pooled over the evaluations their
+    ``audience`` (by default their own view) may see."""
 
-    def __init__(self, session: Session, actor: Actor) -> None:
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        catalog: Catalog | None = None,
+        *,
+        audience: Audience | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
+        self.catalog = catalog or get_catalog()
+        self.audience = audience or audience_of(actor, self.catalog)
 
     def table(self) -> EvidenceTable:
         require(self.actor, "read")
-        return evidence_table(self.session)
+        return evidence_table(self.session, self.catalog, self.audience)
 
     def effectiveness(self, *, use_evidence: bool = True) -> EffectivenessPublic:
         require(self.actor, "read")
-        found = effectiveness(self.session, use_evidence=use_evidence)
+        found = effectiveness(
+            self.session, use_evidence=use_evidence, audience=self.audience, catalog=self.catalog
+        )
         return EffectivenessPublic(
             use_evidence=use_evidence,
             default=found.default,

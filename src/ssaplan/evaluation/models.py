@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ssaplan.core.store import Base, UTCDateTime, utcnow
 from ssaplan.portfolio import models as _portfolio  # noqa: F401  (tables our foreign keys name)
 from ssaplan.reference import models as _reference  # noqa: F401  (tables our foreign keys name)
+from ssaplan.reference.models import Marked
 
 EVALUATION_TYPES = ("process", "performance", "impact")
 EVALUATION_STATUSES = ("planned", "ongoing", "completed", "cancelled")
@@ -50,7 +51,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ('" + "','".join(values) + "')"
 
 
-class Evaluation(Base):
+class Evaluation(Marked, Base):
     """A planned or completed evaluation of a program (or of an objective of the goal
     tree across programs): what it asks, how, by whom, when, what it found, and what
     management answered.
@@ -60,6 +61,10 @@ class Evaluation(Base):
     type x purpose) is copied from the program when not given, so the evidence base
     keeps it if the program is later changed or deleted. ``version`` grows with every
     update (optimistic locking).
+
+    Its ``marking`` and ``releasable_to`` list (:class:`~ssaplan.reference.models.Marked`)
+    decide who may read it, and so whose evidence base its estimate enters; its
+    estimates, recommendations and documents are shown only with it.
     """
 
     __tablename__ = "evaluations"

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from ssaplan.core.schemas import Page, StrictModel
+from ssaplan.portfolio.schemas import Withheld
+from ssaplan.portfolio.visibility import MAX_RELEASABLE_TO
 
 EvaluationType = Literal["process", "performance", "impact"]
 EvaluationStatus = Literal["planned", "ongoing", "completed", "cancelled"]
@@ -226,6 +228,20 @@ class EvaluationCreate(StrictModel):
     estimates: Annotated[list[EstimateIn], Field(max_length=MAX_ESTIMATES)] = []
     recommendations: Annotated[list[RecommendationIn], Field(max_length=MAX_RECOMMENDATIONS)] = []
     documents: Annotated[list[DocumentIn], Field(max_length=MAX_DOCUMENTS)] = []
+    marking: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="U (default), SBU, CUI: who may read the evaluation"
+    )
+    releasable_to: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=200)]],
+            Field(max_length=MAX_RELEASABLE_TO),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="partner countries (ISO3) and organizations (NATO, EU, ...) the "
+        "evaluation may be disclosed to besides the U.S. Government; [] for none",
+    )
 
     _questions = field_validator("questions")(_distinct)
 
@@ -259,6 +275,20 @@ class EvaluationUpdate(StrictModel):
         Annotated[list[RecommendationIn], Field(max_length=MAX_RECOMMENDATIONS)] | None
     ) = None
     documents: Annotated[list[DocumentIn], Field(max_length=MAX_DOCUMENTS)] | None = None
+    marking: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="U (default), SBU, CUI: who may read the evaluation"
+    )
+    releasable_to: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=200)]],
+            Field(max_length=MAX_RELEASABLE_TO),
+        ]
+        | None
+    ) = Field(
+        None,
+        description="partner countries (ISO3) and organizations (NATO, EU, ...) the "
+        "evaluation may be disclosed to besides the U.S. Government; [] for none",
+    )
 
     _questions = field_validator("questions")(_distinct)
 
@@ -292,6 +322,8 @@ class EvaluationPublic(BaseModel):
     estimates: list[EstimatePublic]
     recommendations: list[RecommendationPublic]
     documents: list[DocumentPublic]
+    marking: str
+    releasable_to: list[str]
     version: int
     created_by: str
     created_at: datetime
@@ -320,14 +352,18 @@ class EvaluationSummary(BaseModel):
     primary_estimate: EstimatePublic | None
     recommendations: int
     recommendations_open: int = Field(description="recommendations still pending a response")
+    marking: str
+    releasable_to: list[str]
     version: int
 
 
 class EvaluationList(Page[EvaluationSummary]):
-    """A page of the registry; ``total`` counts every match."""
+    """A page of the registry; ``total`` counts every match the reader may see,
+    ``withheld`` the matches they may not (by reason, never which)."""
 
     limit: int | None
     offset: int
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 class PooledPublic(BaseModel):
@@ -379,6 +415,11 @@ class EvidenceTable(BaseModel):
     reference_effect: float
     prior_sd: float
     max_multiplier: float
+    withheld: Withheld = Field(
+        default_factory=lambda: Withheld(),
+        description="completed impact evaluations left out of every figure because the "
+        "reader may not see them",
+    )
 
 
 class EffectivenessRow(BaseModel):

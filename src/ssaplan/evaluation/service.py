@@ -5,6 +5,11 @@ evaluation's agency and its program's partner countries), validates every field
 against the catalog and the portfolio (reporting all problems at once), and leaves an
 audit record with the evaluation before and after, in the caller's transaction. A
 refused write changes nothing.
+
+Every evaluation carries a marking and a releasable-to list (:mod:`ssaplan.portfolio.
+visibility`, ``marked=Evaluation``). Every read shows only the evaluations the service's
+audience may see (by default the actor's own view); a hidden one is "not found", the same
+answer as an id that names nothing, and lists count what they withheld.
 """
 
 from __future__ import annotations
@@ -44,6 +49,15 @@ from ssaplan.evaluation.schemas import (
     RecommendationPublic,
 )
 from ssaplan.portfolio.models import Program
+from ssaplan.portfolio.schemas import Withheld
+from ssaplan.portfolio.visibility import (
+    Audience,
+    audience_of,
+    decode,
+    marking_fields,
+    only_visible,
+    withheld,
+)
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 WRITE = "evaluation:write"
@@ -81,12 +95,27 @@ def primary_estimate(evaluation: Evaluation) -> EffectEstimate | None:
 
 
 class EvaluationService:
-    """The evaluation registry as one actor sees and changes it, within one session."""
+    """The evaluation registry as one actor sees and changes it, within one session.
 
-    def __init__(self, session: Session, actor: Actor, catalog: Catalog | None = None) -> None:
+    ``audience`` (by default the actor's own view) decides which evaluations every read
+    shows."""
+
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        catalog: Catalog | None = None,
+        *,
+        audience: Audience | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
+        self.audience = audience or audience_of(actor, self.catalog)
+
+    def _visible(self, stmt: Any) -> Any:
+        """``stmt`` (a select over evaluations) narrowed to those the audience may see."""
+        return only_visible(stmt, self.audience, self.catalog, marked=Evaluation)
 
     # -- reads ----------------------------------------------------------------------
     def get(self, code: str) -> EvaluationPublic:
@@ -104,7 +133,8 @@ class EvaluationService:
         limit: int | None = 50,
         offset: int = 0,
     ) -> EvaluationList:
-        """A page of the registry, newest first, and the count of every match."""
+        """A page of the registry, newest first, the count of every match the audience may
+        see and of those it may not (``withheld``, by reason)."""
         require(self.actor, "read")
         where: list[Any] = []
         if evaluation_type:
@@ -130,10 +160,20 @@ class EvaluationService:
                     func.lower(Evaluation.findings).like(like),
                 )
             )
+        matched: Any = select(Evaluation.id).where(*where)  # the filter's ids
+        hidden = withheld(
+            self.session,
+            matched,
+            self.audience,
+            self.catalog,
+            marked=Evaluation,
+        )
         total = self.session.execute(
-            select(func.count()).select_from(Evaluation).where(*where)
+            self._visible(select(func.count()).select_from(Evaluation).where(*where))
         ).scalar_one()
-        stmt = select(Evaluation).where(*where).order_by(Evaluation.id.desc()).offset(offset)
+        stmt = self._visible(
+            select(Evaluation).where(*where).order_by(Evaluation.id.desc()).offset(offset)
+        )
         if limit is not None:
             stmt = stmt.limit(limit)
         rows = list(self.session.execute(stmt).scalars())
@@ -143,12 +183,17 @@ class EvaluationService:
             total=total,
             limit=limit,
             offset=offset,
+            withheld=Withheld(**hidden),
         )
 
     def history(self, code: str) -> list[AuditRecord]:
         """The evaluation's audit records, newest first (also after it was deleted)."""
         require(self.actor, "read")
         number = self._number(code)
+        if not self.audience.unrestricted:
+            # The history names the marking: a hidden evaluation's is as missing as the
+            # evaluation, and a deleted one's is read only by readers without limits.
+            self._load(code)
         records = audit.history(self.session, "evaluation", code, entity_ref=f"evaluation:{number}")
         if not records:
             raise NotFound(f"no evaluation with id {code!r}")
@@ -162,6 +207,8 @@ class EvaluationService:
         evaluation = Evaluation(
             code=f"new-{uuid.uuid4().hex}",  # replaced by EV-nnnnn once the id is known
             created_by=self.actor.username,
+            marking="U",
+            releasable_to="",
             version=1,
         )
         self._apply(evaluation, values)
@@ -260,9 +307,10 @@ class EvaluationService:
     def public(self, e: Evaluation) -> EvaluationPublic:
         program_code = program_title = None
         if e.program_id is not None:
-            row = self.session.get(Program, e.program_id)
-            if row is not None:
-                program_code, program_title = row.code, row.title
+            # A program the reader may not see is not named (its evaluation may be).
+            program_code, program_title = self._program_titles({e.program_id}).get(
+                e.program_id, (None, None)
+            )
         c = self.catalog
         return EvaluationPublic(
             id=e.code,
@@ -310,6 +358,8 @@ class EvaluationService:
                 )
                 for d in e.documents
             ],
+            marking=e.marking,
+            releasable_to=decode(e.releasable_to),
             version=e.version,
             created_by=e.created_by,
             created_at=e.created_at,
@@ -340,6 +390,8 @@ class EvaluationService:
             primary_estimate=estimate_public(primary, with_analysis=False) if primary else None,
             recommendations=len(e.recommendations),
             recommendations_open=sum(r.response == "pending" for r in e.recommendations),
+            marking=e.marking,
+            releasable_to=decode(e.releasable_to),
             version=e.version,
         )
 
@@ -351,7 +403,9 @@ class EvaluationService:
         return int(match.group(1))
 
     def _load(self, code: str, *, lock: bool = False) -> Evaluation:
-        stmt = select(Evaluation).where(Evaluation.id == self._number(code))
+        """The evaluation if the audience may see it; else "not found", the same answer
+        as for an id that names nothing."""
+        stmt = self._visible(select(Evaluation).where(Evaluation.id == self._number(code)))
         if lock:
             stmt = stmt.with_for_update()
         found = self.session.execute(stmt).scalar_one_or_none()
@@ -365,18 +419,22 @@ class EvaluationService:
         return {
             pid: (code, title)
             for pid, code, title in self.session.execute(
-                select(Program.id, Program.code, Program.title).where(Program.id.in_(ids))
+                only_visible(
+                    select(Program.id, Program.code, Program.title).where(Program.id.in_(ids)),
+                    self.audience,
+                    self.catalog,
+                )
             )
         }
 
     def _current(self, e: Evaluation) -> dict[str, Any]:
         """The stored evaluation in the shape of :class:`EvaluationCreate`."""
-        public = self.public(e)
+        program = self.session.get(Program, e.program_id) if e.program_id is not None else None
         return {
             "title": e.title,
             "evaluation_type": e.evaluation_type,
             "status": e.status,
-            "program": public.program,
+            "program": program.code if program is not None else None,
             "objective": e.objective_id,
             "agency": e.agency_id,
             "institution_type": e.institution_type_id,
@@ -412,6 +470,8 @@ class EvaluationService:
                 }
                 for d in e.documents
             ],
+            "marking": e.marking,
+            "releasable_to": decode(e.releasable_to),
         }
 
     def _resolve(
@@ -427,9 +487,10 @@ class EvaluationService:
         values = dict(data)
         program: Program | None = None
         if data.get("program") is not None:
-            program = self.session.execute(
-                select(Program).where(Program.code == data["program"])
-            ).scalar_one_or_none()
+            lookup = select(Program).where(Program.code == data["program"])
+            if given is None or "program" in given:  # one named now must be one they see
+                lookup = only_visible(lookup, self.audience, self.catalog)
+            program = self.session.execute(lookup).scalar_one_or_none()
             if program is None:
                 problems.append(
                     Detail((*loc, "program"), f"no program with id {data['program']!r}")
@@ -522,6 +583,15 @@ class EvaluationService:
                         "of JSON: leave out placebo paths",
                     )
                 )
+        # On update only the marking fields given are checked (the stored ones stand).
+        values["marks"] = marking_fields(
+            self.actor,
+            self.catalog,
+            data.get("marking") if given is None or "marking" in given else None,
+            data.get("releasable_to") if given is None or "releasable_to" in given else None,
+            loc,
+            problems,
+        )
         if problems:
             raise Invalid("the evaluation cannot be saved", problems)
         return values
@@ -554,6 +624,8 @@ class EvaluationService:
             _document_row(i, DocumentIn.model_validate(d))
             for i, d in enumerate(v.get("documents") or [])
         ]
+        for field, stored in v["marks"].items():
+            setattr(e, field, stored)
 
     def _check_scope(self, e: Evaluation, loc: Loc) -> None:
         countries: Sequence[str] = ()

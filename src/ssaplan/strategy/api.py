@@ -33,9 +33,9 @@ from ssaplan.strategy.schemas import (
     ObjectivePublic,
     ObjectiveUpdate,
     StrategyCreate,
+    StrategyList,
     StrategyPublic,
     StrategyStatus,
-    StrategySummary,
     StrategyUpdate,
     SustainmentCreate,
     SustainmentPublic,
@@ -68,8 +68,9 @@ def list_strategies(
     status: StrategyStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> Page[StrategySummary]:
-    """Strategies; ``country`` also finds regional strategies that cover it."""
+) -> StrategyList:
+    """Strategies the caller may see; ``country`` also finds regional strategies that cover
+    it. ``withheld`` counts matches the caller may not see (by reason, never which)."""
     with store.session() as session:
         return StrategyService(session, actor).list_strategies(
             country=country,

@@ -65,11 +65,15 @@ def strategies_list(
     def human() -> None:
         for s in page.items:
             sys.stdout.write(
-                f"{s.id:<22} FY{s.first_fy}-FY{s.last_fy}  {s.status:<7} {s.agency:<10} "
+                f"{s.id:<22} FY{s.first_fy}-FY{s.last_fy}  {s.status:<7} {s.marking:<4} "
+                f"{s.agency:<10} "
                 f"{s.objectives} objectives, {s.indicators} indicators, {s.programs} programs"
                 f"  {s.title}\n"
             )
         info(f"{page.total} strategies")
+        hidden = page.withheld.above_ceiling + page.withheld.not_releasable
+        if hidden:
+            info(f"{hidden} strategies withheld (marking or releasability)")
 
     emit(st, page.model_dump(mode="json"), human)
 
@@ -94,6 +98,8 @@ def strategies_show(
             f"{s.id}  {s.title}",
             f"  {s.kind} strategy for {s.partner_name} · {s.agency} · FY{s.first_fy}-FY{s.last_fy}"
             f" · {s.status}",
+            f"  marking {s.marking}"
+            + (f", releasable to {', '.join(s.releasable_to)}" if s.releasable_to else ""),
         ]
         if s.theory_of_change:
             out.append(f"  theory of change: {s.theory_of_change}")

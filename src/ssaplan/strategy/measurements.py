@@ -1,12 +1,16 @@
 """Measurements of indicators: entered one by one, in batches (API) or from CSV.
 
 Writing needs ``measurement:write`` within the strategy's scope (its agency, or every
-partner country). A measurement is for one indicator, one of the periods the
-indicator reports in (its collection frequency, within the strategy's fiscal years),
-and one breakdown among those the indicator declares. Batches and imports are all or
-nothing: every problem is reported with where it is, and nothing is written. A value
-for a (indicator, period, breakdown) already stored replaces it in a batch or import;
-a single create refuses it (update that one instead).
+partner country). A measurement is part of its strategy: it is shown, listed and written
+only for readers who may see the strategy (its marking, :mod:`ssaplan.portfolio.
+visibility`); for anyone else it, its indicator and its strategy are "not found".
+
+A measurement is for one indicator, one of the periods the indicator reports in (its
+collection frequency, within the strategy's fiscal years), and one breakdown among those
+the indicator declares. Batches and imports are all or nothing: every problem is
+reported with where it is, and nothing is written. A value for a (indicator, period,
+breakdown) already stored replaces it in a batch or import; a single create refuses it
+(update that one instead).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ssaplan.core.errors import Conflict, Detail, Forbidden, Invalid, NotFound, 
 from ssaplan.core.permissions import Actor, require, restrict
 from ssaplan.core.schemas import Page
 from ssaplan.core.store import utcnow
+from ssaplan.portfolio.visibility import Audience, audience_of, decode, only_visible, verdict
 from ssaplan.reference.catalog import Catalog, get_catalog
 from ssaplan.strategy import engine
 from ssaplan.strategy.measurements_csv import read_measurements
@@ -50,11 +55,29 @@ class SaveReport:
 class MeasurementService:
     """Measurements as one actor reads and writes them, within one session."""
 
-    def __init__(self, session: Session, actor: Actor, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        catalog: Catalog | None = None,
+        *,
+        audience: Audience | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
+        self.audience = audience or audience_of(actor, self.catalog)
         self._strategies: dict[int, Strategy] = {}
+
+    def _visible(self, stmt: Any) -> Any:
+        """``stmt`` (a select joining strategies) narrowed to those the audience may see."""
+        return only_visible(stmt, self.audience, self.catalog, marked=Strategy)
+
+    def _shown(self, s: Strategy) -> bool:
+        return (
+            self.audience.unrestricted
+            or verdict(self.audience, self.catalog, s.marking, decode(s.releasable_to)) is None
+        )
 
     # -- reads ------------------------------------------------------------------------
     def list_measurements(
@@ -73,6 +96,7 @@ class MeasurementService:
             .join(StrategyObjective, StrategyObjective.id == Indicator.objective_id)
             .join(Strategy, Strategy.id == StrategyObjective.strategy_id)
         )
+        stmt = self._visible(stmt)
         if indicator is not None:
             stmt = stmt.where(Measurement.indicator_id == indicator)
         if strategy is not None:
@@ -158,14 +182,18 @@ class MeasurementService:
         found: dict[tuple[str, str], int] = {}
         for start in range(0, len(codes), 500):
             for code, icode, iid in self.session.execute(
-                select(Strategy.code, Indicator.code, Indicator.id)
-                .join(StrategyObjective, StrategyObjective.strategy_id == Strategy.id)
-                .join(Indicator, Indicator.objective_id == StrategyObjective.id)
-                .where(Strategy.code.in_(codes[start : start + 500]))
+                self._visible(
+                    select(Strategy.code, Indicator.code, Indicator.id)
+                    .join(StrategyObjective, StrategyObjective.strategy_id == Strategy.id)
+                    .join(Indicator, Indicator.objective_id == StrategyObjective.id)
+                    .where(Strategy.code.in_(codes[start : start + 500]))
+                )
             ):
                 found[(code, icode)] = iid
         known = {s for s, _ in found} | set(
-            self.session.execute(select(Strategy.code).where(Strategy.code.in_(codes))).scalars()
+            self.session.execute(
+                self._visible(select(Strategy.code).where(Strategy.code.in_(codes)))
+            ).scalars()
         )
         problems: list[Detail] = []
         items: list[MeasurementIn] = []
@@ -262,10 +290,10 @@ class MeasurementService:
     ) -> tuple[int, str, str] | None:
         """The item's key, after every check; None (with problems added) if it fails."""
         indicator = self.session.get(Indicator, data.indicator)
-        if indicator is None:
+        s = self._strategy_of_indicator(indicator.id) if indicator is not None else None
+        if indicator is None or s is None or not self._shown(s):
             problems.append(Detail((*loc, "indicator"), f"no indicator {data.indicator}"))
             return None
-        s = self._strategy_of_indicator(indicator.id)
         if not restrict(self.actor, "measurement:write").allows(s.agency_id, self._countries(s)):
             problems.append(
                 Detail(
@@ -370,7 +398,7 @@ class MeasurementService:
     def _load(self, measurement_id: int, lock: bool = False) -> Measurement:
         require(self.actor, "read")
         m = self.session.get(Measurement, measurement_id, with_for_update=lock)
-        if m is None:
+        if m is None or not self._shown(self._strategy_of_indicator(m.indicator_id)):
             raise NotFound(f"no measurement {measurement_id}")
         return m
 

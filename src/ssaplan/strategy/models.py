@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ssaplan.core.store import Base, UTCDateTime, utcnow
 from ssaplan.portfolio import models as _portfolio  # noqa: F401  (programs, named by our links)
 from ssaplan.reference import models as _reference  # noqa: F401  (tables our foreign keys name)
+from ssaplan.reference.models import Marked
 
 STRATEGY_KINDS = ("country", "regional")
 STRATEGY_STATUSES = ("draft", "active", "closed")
@@ -43,7 +44,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ('" + "','".join(values) + "')"
 
 
-class Strategy(Base):
+class Strategy(Marked, Base):
     """A multi-year sector strategy for one partner country or one region: what the
     U.S. government means to achieve there over several fiscal years, why it expects
     its programs to get there (the theory of change), and what the partner commits.
@@ -51,6 +52,10 @@ class Strategy(Base):
     ``code`` is the human-readable id (``KEN-2026-2030``), renamable; ``id`` is the
     surrogate key links point at. ``agency_id`` is the agency that owns the strategy
     (it decides who may edit it, as for programs).
+
+    Its ``marking`` and ``releasable_to`` list (:class:`~ssaplan.reference.models.Marked`)
+    decide who may read it; its objectives, indicators, measurements, sustainment plans
+    and partner commitments are part of it and are shown only with it.
     """
 
     __tablename__ = "strategies"

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ssaplan.core.audit import jsonable
+from ssaplan.portfolio.visibility import decode
 from ssaplan.strategy.models import (
     Indicator,
     Measurement,
@@ -76,7 +77,12 @@ def objective_public(
         goal_objective_name=goal_names.get(o.goal_objective_id, ""),
         description=o.description,
         assumptions=o.assumptions,
-        programs=sorted(program_codes[link.program_id] for link in o.programs),
+        # Only the programs the reader may see (``program_codes`` holds those).
+        programs=sorted(
+            program_codes[link.program_id]
+            for link in o.programs
+            if link.program_id in program_codes
+        ),
         indicators=[indicator_public(i, strategy_code) for i in o.indicators],
         sustainment=sustainment_public(o.sustainment, strategy_code) if o.sustainment else None,
         version=o.version,
@@ -135,6 +141,8 @@ def strategy_snapshot(s: Strategy) -> dict[str, Any]:
             "last_fy": s.last_fy,
             "theory_of_change": s.theory_of_change,
             "status": s.status,
+            "marking": s.marking,
+            "releasable_to": decode(s.releasable_to),
             "version": s.version,
         }
     )

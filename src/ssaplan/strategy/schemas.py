@@ -12,7 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from ssaplan.core.schemas import StrictModel
+from ssaplan.core.schemas import Page, StrictModel
+from ssaplan.portfolio.schemas import Withheld
+from ssaplan.portfolio.visibility import MAX_RELEASABLE_TO
 
 MIN_FY, MAX_FY = 1990, 2100
 MAX_AMOUNT = 50_000_000_000  # dollars; as the portfolio's bound on one line
@@ -293,6 +295,14 @@ class StrategyCreate(StrictModel):
     last_fy: FiscalYear
     theory_of_change: LongText = ""
     status: StrategyStatus = "draft"
+    marking: Code | None = Field(
+        None, description="U (default), SBU, CUI: who may read the strategy and its framework"
+    )
+    releasable_to: Annotated[list[Code], Field(max_length=MAX_RELEASABLE_TO)] | None = Field(
+        None,
+        description="partner countries (ISO3) and organizations (NATO, EU, ...) the strategy "
+        "may be disclosed to besides the U.S. Government; [] for none",
+    )
     objectives: list[ObjectiveIn] = Field(default_factory=list, max_length=MAX_OBJECTIVES)
     commitments: list[CommitmentIn] = Field(default_factory=list, max_length=200)
 
@@ -307,6 +317,14 @@ class StrategyUpdate(StrictModel):
     last_fy: FiscalYear | None = None
     theory_of_change: LongText | None = None
     status: StrategyStatus | None = None
+    marking: Code | None = Field(
+        None, description="U (default), SBU, CUI: who may read the strategy and its framework"
+    )
+    releasable_to: Annotated[list[Code], Field(max_length=MAX_RELEASABLE_TO)] | None = Field(
+        None,
+        description="partner countries (ISO3) and organizations (NATO, EU, ...) the strategy "
+        "may be disclosed to besides the U.S. Government; [] for none",
+    )
     version: int = Field(ge=1)
 
 
@@ -346,6 +364,8 @@ class StrategyPublic(BaseModel):
     last_fy: int
     theory_of_change: str
     status: str
+    marking: str
+    releasable_to: list[str]
     objectives: list[ObjectivePublic]
     commitments: list[CommitmentPublic]
     funding: list[FundingYear]
@@ -370,10 +390,20 @@ class StrategySummary(BaseModel):
     first_fy: int
     last_fy: int
     status: str
+    marking: str
+    releasable_to: list[str]
     objectives: int
     indicators: int
     programs: int
     version: int
+
+
+class StrategyList(Page[StrategySummary]):
+    """A list of strategies; ``total`` counts those the reader may see, ``withheld`` those
+    the filter matched but the reader may not (by reason, never which)."""
+
+    total: int
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 # -- measurements --------------------------------------------------------------------

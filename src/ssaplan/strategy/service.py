@@ -7,6 +7,12 @@ countries (a regional strategy's partners are the region's members), as for prog
 Every write validates all its fields at once (:class:`Invalid` names each), happens in
 the caller's transaction and leaves an audit record.
 
+Every read shows only the strategies the service's audience may see (by default the
+actor's own view: :mod:`ssaplan.portfolio.visibility`, with ``marked=Strategy``): a
+strategy's objectives, indicators, sustainment plans and commitments are hidden with it,
+and a hidden one is "not found", as one that never existed. Linked programs follow the
+programs' own marking (a hidden program is neither named nor counted in the funding).
+
 For other domains: :meth:`StrategyService.objectives_of` (the objectives a program
 serves), :meth:`StrategyService.sustainment_plan` and :meth:`StrategyService.link_program`
 (the surge path), :meth:`StrategyService.indicator_series` (monitoring).
@@ -24,10 +30,19 @@ from sqlalchemy.orm import Session
 from ssaplan.core import audit
 from ssaplan.core.errors import Conflict, Detail, Forbidden, Invalid, NotFound, StaleVersion
 from ssaplan.core.permissions import Actor, require, restrict
-from ssaplan.core.schemas import Page
 from ssaplan.core.store import utcnow
 from ssaplan.portfolio.models import Program
 from ssaplan.portfolio.money import partner_money
+from ssaplan.portfolio.schemas import Withheld
+from ssaplan.portfolio.visibility import (
+    Audience,
+    audience_of,
+    decode,
+    marking_fields,
+    only_visible,
+    verdict,
+    withheld,
+)
 from ssaplan.reference.catalog import Catalog, Kind, UnknownCode, get_catalog
 from ssaplan.strategy import engine
 from ssaplan.strategy.models import (
@@ -68,6 +83,7 @@ from ssaplan.strategy.schemas import (
     ObjectivePublic,
     ObjectiveUpdate,
     StrategyCreate,
+    StrategyList,
     StrategyPublic,
     StrategySummary,
     StrategyUpdate,
@@ -81,12 +97,46 @@ Loc = tuple[str | int, ...]
 
 
 class StrategyService:
-    """Strategies as one actor sees and changes them, within one session."""
+    """Strategies as one actor sees and changes them, within one session.
 
-    def __init__(self, session: Session, actor: Actor, catalog: Catalog | None = None) -> None:
+    ``audience`` (by default the actor's own view) decides which strategies every read
+    shows."""
+
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        catalog: Catalog | None = None,
+        *,
+        audience: Audience | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
+        self.audience = audience or audience_of(actor, self.catalog)
+        self._shown_programs: set[int] | None = None
+
+    def _visible(self, stmt: Any) -> Any:
+        """``stmt`` (a select over strategies) narrowed to those the audience may see."""
+        return only_visible(stmt, self.audience, self.catalog, marked=Strategy)
+
+    def _may_see(self, s: Strategy) -> bool:
+        return (
+            self.audience.unrestricted
+            or verdict(self.audience, self.catalog, s.marking, decode(s.releasable_to)) is None
+        )
+
+    def _visible_programs(self, stmt: Any) -> Any:
+        """``stmt`` (a select over programs) narrowed to those the audience may see."""
+        return only_visible(stmt, self.audience, self.catalog)
+
+    def _program_ids_shown(self) -> set[int]:
+        """The surrogate ids of every program the audience may see (read once)."""
+        if self._shown_programs is None:
+            self._shown_programs = set(
+                self.session.execute(self._visible_programs(select(Program.id))).scalars()
+            )
+        return self._shown_programs
 
     # -- reads ------------------------------------------------------------------------
     def list_strategies(
@@ -98,8 +148,9 @@ class StrategyService:
         status: str | None = None,
         limit: int | None = 50,
         offset: int = 0,
-    ) -> Page[StrategySummary]:
-        """Strategies, by code; ``country`` also finds regional strategies covering it."""
+    ) -> StrategyList:
+        """Strategies, by code; ``country`` also finds regional strategies covering it.
+        ``withheld`` counts those the filters matched that the audience may not see."""
         require(self.actor, "read")
         stmt = select(Strategy).order_by(Strategy.code)
         problems: list[Detail] = []
@@ -131,6 +182,17 @@ class StrategyService:
             stmt = stmt.where(Strategy.status == status)
         if problems:
             raise Invalid("invalid filter", problems)
+        matched: Any = stmt.with_only_columns(Strategy.id).order_by(None)  # the filter's ids
+        hidden = Withheld(
+            **withheld(
+                self.session,
+                matched,
+                self.audience,
+                self.catalog,
+                marked=Strategy,
+            )
+        )
+        stmt = self._visible(stmt)
         total = self.session.execute(
             select(func.count()).select_from(stmt.order_by(None).subquery())
         ).scalar_one()
@@ -138,7 +200,7 @@ class StrategyService:
         if limit is not None:
             stmt = stmt.limit(limit)
         rows = list(self.session.execute(stmt).scalars())
-        return Page[StrategySummary](items=[self._summary(s) for s in rows], total=total)
+        return StrategyList(items=[self._summary(s) for s in rows], total=total, withheld=hidden)
 
     def get(self, code: str) -> StrategyPublic:
         """A strategy with its whole results framework and its funding by year."""
@@ -169,22 +231,33 @@ class StrategyService:
     def objectives_of(self, program: str) -> list[ObjectivePublic]:
         """The strategy objectives a program serves (by the program's id)."""
         require(self.actor, "read")
-        pk = self._program_pks([program], ("program",))[program]
+        pk = self._program_pks([program], ("program",), visible_only=True)[program]
         rows = self.session.execute(
-            select(StrategyObjective)
-            .join(ObjectiveProgram, ObjectiveProgram.objective_id == StrategyObjective.id)
-            .where(ObjectiveProgram.program_id == pk)
-            .order_by(StrategyObjective.id)
+            self._visible(
+                select(StrategyObjective)
+                .join(ObjectiveProgram, ObjectiveProgram.objective_id == StrategyObjective.id)
+                .join(Strategy, Strategy.id == StrategyObjective.strategy_id)
+                .where(ObjectiveProgram.program_id == pk)
+                .order_by(StrategyObjective.id)
+            )
         ).scalars()
         return [self._objective_public(o, self._strategy_of(o).code) for o in rows]
 
     def programs_by_objective(self) -> dict[int, frozenset[int]]:
-        """Every objective's serving programs (surrogate ids), for bulk readers."""
+        """Every objective's serving programs (surrogate ids), for bulk readers: of the
+        strategies and programs the audience may see."""
         require(self.actor, "read")
         out: dict[int, set[int]] = defaultdict(set)
-        for oid, pid in self.session.execute(
+        stmt = (
             select(ObjectiveProgram.objective_id, ObjectiveProgram.program_id)
-        ):
+            .join(StrategyObjective, StrategyObjective.id == ObjectiveProgram.objective_id)
+            .join(Strategy, Strategy.id == StrategyObjective.strategy_id)
+        )
+        if not self.audience.unrestricted:
+            stmt = self._visible(stmt).where(
+                ObjectiveProgram.program_id.in_(self._visible_programs(select(Program.id)))
+            )
+        for oid, pid in self.session.execute(stmt):
             out[oid].add(pid)
         return {k: frozenset(v) for k, v in out.items()}
 
@@ -204,6 +277,7 @@ class StrategyService:
             .join(Strategy, Strategy.id == StrategyObjective.strategy_id)
             .order_by(Strategy.code, StrategyObjective.position, StrategyObjective.id, Indicator.id)
         )
+        stmt = self._visible(stmt)
         if strategy is not None:
             stmt = stmt.where(Strategy.id == self._load(strategy).id)
         rows = list(self.session.execute(stmt).all())
@@ -274,7 +348,9 @@ class StrategyService:
         if not wanted:
             return {}
         rows = self.session.execute(
-            select(Program.code, Program.title).where(Program.code.in_(wanted))
+            self._visible_programs(
+                select(Program.code, Program.title).where(Program.code.in_(wanted))
+            )
         )
         return {code: title for code, title in rows}
 
@@ -321,6 +397,9 @@ class StrategyService:
                 )
         for n, c in enumerate(data.commitments):
             self._commitment_problems(c, years, (*loc, "commitments", n), problems)
+        marks = marking_fields(
+            self.actor, self.catalog, data.marking, data.releasable_to, loc, problems
+        )
         if problems:
             raise Invalid(
                 f"{len(problems)} problem(s) in the strategy; nothing was saved", problems
@@ -344,6 +423,8 @@ class StrategyService:
             last_fy=data.last_fy,
             theory_of_change=data.theory_of_change,
             status=data.status,
+            marking=marks.get("marking", "U"),
+            releasable_to=marks.get("releasable_to", ""),
             version=1,
             created_by=self.actor.username,
             created_at=now,
@@ -402,12 +483,22 @@ class StrategyService:
         new_code = data.id if data.id is not None and data.id != s.code else None
         if new_code is not None:
             self._check_code_free(new_code, (*loc, "id"), problems)
+        marks = marking_fields(
+            self.actor,
+            self.catalog,
+            data.marking if "marking" in given else None,
+            data.releasable_to if "releasable_to" in given else None,
+            loc,
+            problems,
+        )
         if problems:
             raise Invalid(f"{len(problems)} problem(s) in the change; nothing was saved", problems)
         for field in ("title", "theory_of_change", "status"):
             value = getattr(data, field)
             if field in given and value is not None:
                 setattr(s, field, value)
+        for field, stored in marks.items():
+            setattr(s, field, stored)
         s.agency_id = agency or s.agency_id
         s.first_fy, s.last_fy = first, last
         self._check_scope(s)  # the strategy as changed must still be the actor's
@@ -476,7 +567,7 @@ class StrategyService:
         self._check_scope(s)
         self._check_version(o.version, data.version, f"objective {objective_id}")
         problems: list[Detail] = []
-        before = objective_snapshot(o, self._program_codes(o))
+        before = objective_snapshot(o, self._program_codes(o, every=True))
         given = data.model_fields_set
         if "goal_objective" in given and data.goal_objective is not None:
             goal = self._code(
@@ -504,7 +595,7 @@ class StrategyService:
         if pks is not None:
             self._set_links(o, set(pks.values()))
         self.session.flush()
-        after = objective_snapshot(o, self._program_codes(o))
+        after = objective_snapshot(o, self._program_codes(o, every=True))
         if after != before:
             o.version += 1
             after["version"] = o.version
@@ -524,7 +615,7 @@ class StrategyService:
         self._check_scope(s)
         if version is not None:
             self._check_version(o.version, version, f"objective {objective_id}")
-        before = objective_snapshot(o, self._program_codes(o))
+        before = objective_snapshot(o, self._program_codes(o, every=True))
         s.objectives.remove(o)
         self.session.flush()
         self._touch(s)
@@ -548,7 +639,7 @@ class StrategyService:
         pk = pks[program]
         if any(link.program_id == pk for link in o.programs):
             return self._objective_public(o, s.code)
-        before = objective_snapshot(o, self._program_codes(o))
+        before = objective_snapshot(o, self._program_codes(o, every=True))
         o.programs.append(ObjectiveProgram(program_id=pk, linked_by=self.actor.username))
         o.version += 1
         self.session.flush()
@@ -561,7 +652,7 @@ class StrategyService:
                 o.id,
                 f"{s.code}/{o.code}",
                 before,
-                objective_snapshot(o, self._program_codes(o)),
+                objective_snapshot(o, self._program_codes(o, every=True)),
             ),
         )
         return self._objective_public(o, s.code)
@@ -958,7 +1049,9 @@ class StrategyService:
         wanted = sorted(set(codes))
         for start in range(0, len(wanted), 500):
             for p in self.session.execute(
-                select(Program).where(Program.code.in_(wanted[start : start + 500]))
+                self._visible_programs(
+                    select(Program).where(Program.code.in_(wanted[start : start + 500]))
+                )
             ).scalars():
                 found[p.code] = p
         seen: set[str] = set()
@@ -1116,6 +1209,8 @@ class StrategyService:
         return c
 
     def _set_links(self, o: StrategyObjective, pks: set[int]) -> None:
+        # Links to programs the writer may not see stay: they could not have named them.
+        pks = pks | (set(self._program_codes(o, every=True)) - set(self._program_codes(o)))
         for link in list(o.programs):
             if link.program_id not in pks:
                 o.programs.remove(link)
@@ -1142,8 +1237,10 @@ class StrategyService:
 
     # -- loading ------------------------------------------------------------------------
     def _load(self, code: str, lock: bool = False) -> Strategy:
+        """The strategy ``code`` if the audience may see it; else "not found", the same
+        answer as for a code that names nothing."""
         require(self.actor, "read")
-        stmt = select(Strategy).where(Strategy.code == code)
+        stmt = self._visible(select(Strategy).where(Strategy.code == code))
         if lock:
             stmt = stmt.with_for_update()
         s = self.session.execute(stmt).scalar_one_or_none()
@@ -1160,40 +1257,53 @@ class StrategyService:
     def _strategy_of(self, o: StrategyObjective) -> Strategy:
         return self._strategy_by_id(o.strategy_id)
 
+    def _shown(self, strategy_id: int) -> bool:
+        """Whether the audience may see the strategy (and so its children)."""
+        if self.audience.unrestricted:
+            return True
+        s = self.session.get(Strategy, strategy_id)
+        return s is not None and self._may_see(s)
+
+    def _objective_shown(self, objective_id: int) -> bool:
+        o = self.session.get(StrategyObjective, objective_id)
+        return o is not None and self._shown(o.strategy_id)
+
+    # A child of a hidden strategy is "not found", the same answer as a missing id.
     def _objective(self, objective_id: int, lock: bool = False) -> StrategyObjective:
         require(self.actor, "read")
         o = self.session.get(StrategyObjective, objective_id, with_for_update=lock)
-        if o is None:
+        if o is None or not self._shown(o.strategy_id):
             raise NotFound(f"no strategy objective {objective_id}")
         return o
 
     def _indicator(self, indicator_id: int, lock: bool = False) -> Indicator:
         require(self.actor, "read")
         i = self.session.get(Indicator, indicator_id, with_for_update=lock)
-        if i is None:
+        if i is None or not self._objective_shown(i.objective_id):
             raise NotFound(f"no indicator {indicator_id}")
         return i
 
     def _plan(self, plan_id: int, lock: bool = False) -> SustainmentPlan:
         require(self.actor, "read")
         p = self.session.get(SustainmentPlan, plan_id, with_for_update=lock)
-        if p is None:
+        if p is None or not self._objective_shown(p.objective_id):
             raise NotFound(f"no sustainment plan {plan_id}")
         return p
 
     def _commitment(self, commitment_id: int, lock: bool = False) -> PartnerCommitment:
         require(self.actor, "read")
         c = self.session.get(PartnerCommitment, commitment_id, with_for_update=lock)
-        if c is None:
+        if c is None or not self._shown(c.strategy_id):
             raise NotFound(f"no partner commitment {commitment_id}")
         return c
 
-    def _program_pks(self, codes: Sequence[str], loc: Loc) -> dict[str, int]:
-        found = dict(
-            self.session.execute(
-                select(Program.code, Program.id).where(Program.code.in_(sorted(set(codes))))
-            ).all()
-        )
+    def _program_pks(
+        self, codes: Sequence[str], loc: Loc, *, visible_only: bool = False
+    ) -> dict[str, int]:
+        stmt = select(Program.code, Program.id).where(Program.code.in_(sorted(set(codes))))
+        if visible_only:
+            stmt = self._visible_programs(stmt)
+        found = dict(self.session.execute(stmt).all())
         missing = [c for c in codes if c not in found]
         if missing:
             raise NotFound(f"no program with id {missing[0]!r}", [Detail(loc, "unknown")])
@@ -1202,13 +1312,14 @@ class StrategyService:
     def _codes_of(self, pks: dict[str, int]) -> dict[int, str]:
         return {pk: code for code, pk in pks.items()}
 
-    def _program_codes(self, o: StrategyObjective) -> dict[int, str]:
+    def _program_codes(self, o: StrategyObjective, *, every: bool = False) -> dict[int, str]:
+        """The codes of the programs serving ``o`` that the audience may see (``every``:
+        all of them, for the audit trail)."""
         pks = [link.program_id for link in o.programs]
         if not pks:
             return {}
-        return dict(
-            self.session.execute(select(Program.id, Program.code).where(Program.id.in_(pks))).all()
-        )
+        stmt = select(Program.id, Program.code).where(Program.id.in_(pks))
+        return dict(self.session.execute(stmt if every else self._visible_programs(stmt)).all())
 
     # -- scope --------------------------------------------------------------------------
     def _countries(self, s: Strategy) -> set[str]:
@@ -1245,6 +1356,11 @@ class StrategyService:
     def _objective_public(self, o: StrategyObjective, code: str) -> ObjectivePublic:
         return objective_public(o, code, self._program_codes(o), self._goal_names())
 
+    def _serving(self, s: Strategy) -> set[int]:
+        """The programs serving the strategy's objectives that the audience may see."""
+        pks = {link.program_id for o in s.objectives for link in o.programs}
+        return pks if self.audience.unrestricted else pks & self._program_ids_shown()
+
     def _summary(self, s: Strategy) -> StrategySummary:
         return StrategySummary(
             id=s.code,
@@ -1257,9 +1373,11 @@ class StrategyService:
             first_fy=s.first_fy,
             last_fy=s.last_fy,
             status=s.status,
+            marking=s.marking,
+            releasable_to=decode(s.releasable_to),
             objectives=len(s.objectives),
             indicators=sum(len(o.indicators) for o in s.objectives),
-            programs=len({link.program_id for o in s.objectives for link in o.programs}),
+            programs=len(self._serving(s)),
             version=s.version,
         )
 
@@ -1281,6 +1399,8 @@ class StrategyService:
             last_fy=s.last_fy,
             theory_of_change=s.theory_of_change,
             status=s.status,
+            marking=s.marking,
+            releasable_to=decode(s.releasable_to),
             objectives=[objective_public(o, s.code, codes, goal_names) for o in s.objectives],
             commitments=[commitment_public(c, s.code) for c in s.commitments],
             funding=funding,
@@ -1310,7 +1430,9 @@ class StrategyService:
         by_year: dict[int, list[int]] = {fy: [0, 0, 0] for fy in years}
         by_objective: dict[int, list[int]] = {o.id: [0, 0, 0] for o in s.objectives}
         if serving:
-            ids: Any = select(Program.id).where(Program.id.in_(sorted(serving)))
+            ids: Any = self._visible_programs(
+                select(Program.id).where(Program.id.in_(sorted(serving)))
+            )
             for r in partner_money(
                 self.session,
                 self.catalog,
