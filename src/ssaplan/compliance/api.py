@@ -31,6 +31,7 @@ from ssaplan.compliance.schemas import (
     ProgramFactsUpdate,
     ProgramsReachedPublic,
     RestrictionCreate,
+    RestrictionList,
     RestrictionPublic,
     RestrictionsImportPublic,
     RestrictionTypeCreate,
@@ -47,6 +48,7 @@ from ssaplan.compliance.schemas import (
     UnitPublic,
     UnitUpdate,
     VettingCreate,
+    VettingList,
     VettingPublic,
     VettingUpdate,
 )
@@ -89,13 +91,14 @@ def list_restrictions(
     country: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=64)] = None,
     in_force_on: Annotated[date | None, Query(description="in force on this day")] = None,
-) -> Page[RestrictionPublic]:
-    """Restrictions on countries with their waivers, by country, type and start."""
+) -> RestrictionList:
+    """Restrictions on countries with their waivers, by country, type and start: those
+    the caller may read (``withheld`` counts the others, by reason; eligibility is still
+    judged on them)."""
     with store.session() as session:
-        items = ComplianceService(session, actor).restrictions.search(
+        return ComplianceService(session, actor).restrictions.listing(
             country=country, type=type, in_force_on=in_force_on
         )
-    return Page[RestrictionPublic](items=items, total=len(items))
 
 
 @router.post("/restrictions", status_code=201)
@@ -342,13 +345,13 @@ def list_vetting(
     program: Annotated[str | None, Query(max_length=200)] = None,
     unit: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> Page[VettingPublic]:
-    """Vetting requests and decisions, newest first."""
+) -> VettingList:
+    """Vetting requests and decisions, newest first: those the caller may read
+    (``withheld`` counts the others, by reason)."""
     with store.session() as session:
-        items = ComplianceService(session, actor).vetting.requests(
+        return ComplianceService(session, actor).vetting.listing(
             status=status, program=program, unit=unit, limit=limit
         )
-    return Page[VettingPublic](items=items, total=len(items))
 
 
 @router.post("/vetting", status_code=201)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ssaplan.core.store import Base, UTCDateTime, utcnow
 from ssaplan.portfolio import models as _portfolio  # noqa: F401  (tables our foreign keys name)
 from ssaplan.reference import models as _reference  # noqa: F401  (tables our foreign keys name)
+from ssaplan.reference.models import Marked
 
 VETTING_STATUSES = ("pending", "approved", "suspended", "denied")
 SUBJECT_KINDS = ("unit", "individual")
@@ -85,11 +86,14 @@ class ComplianceRule(Base):
     updated_by: Mapped[str] = mapped_column(String(64), default="")
 
 
-class Restriction(Base):
+class Restriction(Marked, Base):
     """A statutory restriction on assistance to one country over a period: e.g. Mali
     under the coup restriction from 2020-08-18 (open-ended), or Iran designated a State
     Sponsor of Terrorism since 1984-01-19, with its legal citation and the document it
-    was recorded from. Periods of one country and type never overlap."""
+    was recorded from. Periods of one country and type never overlap.
+
+    Its marking and releasable-to list (its waivers inherit them) limit who may *read*
+    the record; eligibility is judged on every restriction whoever asks (docs/markings.md)."""
 
     __tablename__ = "compliance_restrictions"
     __table_args__ = (
@@ -154,13 +158,14 @@ class SecurityUnit(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class VettingRequest(Base):
+class VettingRequest(Marked, Base):
     """A human-rights (Leahy) vetting request for a unit or an individual, made for the
     program that would assist them, and its decision: pending, approved (valid for
     ``validity_days`` from the decision day, default 12 months), suspended or denied.
 
     If the program is deleted the record stays, without its program (the law's record
-    outlives the plan)."""
+    outlives the plan). Its marking and releasable-to list limit who may read it; the
+    eligibility it feeds is judged on every record (docs/markings.md)."""
 
     __tablename__ = "compliance_vetting_requests"
     __table_args__ = (

@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from ssaplan.core.schemas import StrictModel
+from ssaplan.core.schemas import Page, StrictModel
+from ssaplan.portfolio.schemas import Withheld
 
 MAX_TEXT = 8_000
 MAX_CITATION = 2_000
@@ -58,6 +59,19 @@ Version = Annotated[int, Field(ge=1, description="the version you read; a stale 
 FiscalYear = Annotated[int, Field(ge=1990, le=2100)]
 ValidityDays = Annotated[int, Field(ge=1, le=MAX_VALIDITY_DAYS)]
 Status = Literal["pending", "approved", "suspended", "denied"]
+MarkingCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(description="a marking (U, SBU, CUI); not above your own ceiling"),
+]
+ReleasableTo = Annotated[
+    list[Code],
+    Field(
+        max_length=40,
+        description="partner countries (ISO3) and organizations (NATO, EU, ...) the record "
+        "may be disclosed to besides the U.S. Government; [] for none",
+    ),
+]
 Recipient = Literal["government", "non_government"]
 RuleRecipients = Literal["government", "non_government", "any"]
 
@@ -95,6 +109,8 @@ class RestrictionCreate(StrictModel):
         str, StringConstraints(strip_whitespace=True, max_length=MAX_CITATION)
     ] = ""
     waivers: Annotated[list[WaiverIn], Field(max_length=MAX_LIST)] = []
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
 
 
 class RestrictionUpdate(StrictModel):
@@ -110,6 +126,8 @@ class RestrictionUpdate(StrictModel):
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_CITATION)] | None
     ) = None
     waivers: Annotated[list[WaiverIn], Field(max_length=MAX_LIST)] | None = None
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
     version: Version
 
 
@@ -127,9 +145,18 @@ class RestrictionPublic(BaseModel):
     source_document: str
     waivers: list[WaiverPublic]
     in_force: bool
+    marking: str = "U"
+    releasable_to: list[str] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class RestrictionList(Page[RestrictionPublic]):
+    """Restrictions the reader may read; ``withheld`` counts those the filter matched
+    but the reader may not read (eligibility is still judged on them)."""
+
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 class ProgramsReachedPublic(BaseModel):
@@ -329,6 +356,8 @@ class VettingCreate(StrictModel):
         None, description="how long an approval is valid (default: the setting, 365)"
     )
     note: OptionalText = ""
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
 
 
 class VettingUpdate(StrictModel):
@@ -338,6 +367,8 @@ class VettingUpdate(StrictModel):
     decided: date | None = None
     validity_days: ValidityDays | None = None
     note: OptionalText | None = None
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
     version: Version
 
 
@@ -357,9 +388,18 @@ class VettingPublic(BaseModel):
     validity_days: int
     valid_through: date | None
     note: str
+    marking: str = "U"
+    releasable_to: list[str] = Field(default_factory=list)
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class VettingList(Page[VettingPublic]):
+    """Vetting records the reader may read; ``withheld`` counts those the filter matched
+    but the reader may not read."""
+
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 class CredibleCreate(StrictModel):

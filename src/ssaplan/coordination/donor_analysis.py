@@ -6,6 +6,10 @@ Reads the money (:func:`.inputs.our_flows` from the portfolio's money by partner
 engine (:mod:`.engine.donors`). The flows of one state of the database are cached in
 the process (keyed by the database, what it holds — :func:`.inputs.fingerprint` — the
 basis and the sector vocabulary), so pages do not re-read every transaction per request.
+
+Every figure is computed over the programs and donor activities the reader may see
+(docs/markings.md): a withheld program's or activity's dollars are in no cell, total,
+share or lead the reader gets. The cache is kept per reader's view.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ from ssaplan.coordination.inputs import (
 )
 from ssaplan.core.errors import Detail, Invalid
 from ssaplan.core.permissions import Actor, require
+from ssaplan.portfolio import visibility
 from ssaplan.portfolio.engine import MULTI_REGIONAL
 from ssaplan.portfolio.money import bureau_of
 from ssaplan.reference.catalog import Catalog, get_catalog
@@ -146,6 +151,7 @@ class DonorAnalysis:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
+        self.audience = visibility.audience_of(actor, self.catalog)
 
     # -- flows -----------------------------------------------------------------------
     def flows(self, *, basis: str = "disbursed", vocabulary: str = "dac3") -> Flows:
@@ -158,12 +164,17 @@ class DonorAnalysis:
             tuple(sorted(fingerprint(self.session).items())),
             basis,
             vocabulary,
+            self.audience,
         )
         cached = CACHE.get(key)
         if cached is not None:
             return cached
-        theirs = donor_flows(self.session, self.catalog, basis=chosen, vocabulary=vocabulary)
-        ours = our_flows(self.session, self.catalog, basis=chosen, vocabulary=vocabulary)
+        theirs = donor_flows(
+            self.session, self.catalog, basis=chosen, vocabulary=vocabulary, audience=self.audience
+        )
+        ours = our_flows(
+            self.session, self.catalog, basis=chosen, vocabulary=vocabulary, audience=self.audience
+        )
         settings = donor_settings()
         names = {settings.us_code: settings.us_name, **theirs.donors}
         flows = Flows(chosen, vocabulary, ours, theirs, names)

@@ -56,12 +56,13 @@ from ssaplan.coordination.inputs import (
     load_donor_activities,
     load_programs,
     partner_name,
+    visible_partner_money,
 )
 from ssaplan.coordination.models import DonorTransaction
 from ssaplan.core.errors import Detail, Invalid
 from ssaplan.core.permissions import Actor, require
+from ssaplan.portfolio import visibility
 from ssaplan.portfolio.engine import fiscal_year
-from ssaplan.portfolio.money import partner_money
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 FUNDED_STATUSES = ("approved", "notified", "obligated", "implementing")
@@ -148,6 +149,8 @@ class GapAnalysis:
         self.actor = actor
         self.catalog = catalog or get_catalog()
         self._source = source
+        # Gaps are found over what the reader may see (docs/markings.md).
+        self.audience = visibility.audience_of(actor, self.catalog)
 
     def source(self) -> ObjectiveSource:
         if self._source is None:
@@ -172,8 +175,8 @@ class GapAnalysis:
         as_of = as_of or date.today()
         horizon = add_months(as_of, months)
         wanted = [self._country(p) for p in partners] if partners else None
-        programs = load_programs(self.session, self.catalog)
-        donors = load_donor_activities(self.session, self.catalog)
+        programs = load_programs(self.session, self.catalog, self.audience)
+        donors = load_donor_activities(self.session, self.catalog, self.audience)
         source = self.source()
         objectives = list(source.objectives())
         if wanted is not None:
@@ -223,7 +226,7 @@ class GapAnalysis:
         self, programs: Sequence[ProgramFacts], source: ObjectiveSource
     ) -> list[Coverage]:
         planned: dict[int, int] = defaultdict(int)
-        for r in partner_money(self.session, self.catalog):
+        for r in visible_partner_money(self.session, self.catalog, self.audience):
             planned[r.program_pk] += r.money.planned
         out = []
         for p in programs:

@@ -49,7 +49,9 @@ from ssaplan.coordination.models import (
     DonorTransaction,
 )
 from ssaplan.core.errors import Detail, Invalid
+from ssaplan.portfolio import visibility
 from ssaplan.portfolio.engine import fiscal_year, split_amount
+from ssaplan.portfolio.filters import ProgramFilter
 from ssaplan.portfolio.models import (
     Program,
     ProgramCountry,
@@ -165,8 +167,28 @@ class ProgramFacts:
         return frozenset(out)
 
 
-def load_programs(session: Session, catalog: Catalog) -> list[ProgramFacts]:
-    """Every program with its partners and objectives, ordered by code."""
+def visible_program_ids(catalog: Catalog, audience: visibility.Audience | None) -> Any:
+    """The ids of the programs ``audience`` may see (every program for none): the one
+    set every coordination figure about our money is computed over."""
+    return visibility.only_visible(
+        ProgramFilter().program_ids(catalog), audience or visibility.Audience(), catalog
+    )
+
+
+def visible_partner_money(
+    session: Session, catalog: Catalog, audience: visibility.Audience | None
+) -> list[PartnerMoney]:
+    """The portfolio's money by partner, over the programs ``audience`` may see."""
+    if audience is None or audience.unrestricted:
+        return partner_money(session, catalog)
+    return partner_money(session, catalog, program_ids=visible_program_ids(catalog, audience))
+
+
+def load_programs(
+    session: Session, catalog: Catalog, audience: visibility.Audience | None = None
+) -> list[ProgramFacts]:
+    """Every program ``audience`` may see (all for none) with its partners and
+    objectives, ordered by code."""
     countries: dict[int, list[str]] = defaultdict(list)
     for pid, iso3 in session.execute(
         select(ProgramCountry.program_id, ProgramCountry.iso3).order_by(
@@ -189,18 +211,22 @@ def load_programs(session: Session, catalog: Catalog) -> list[ProgramFacts]:
     ):
         objectives[pid].append(oid)
     rows = session.execute(
-        select(
-            Program.id,
-            Program.code,
-            Program.title,
-            Program.description,
-            Program.agency_id,
-            Program.status,
-            Program.start_date,
-            Program.end_date,
-            Program.institution_type_id,
-            Program.purpose_id,
-            Program.dac_code,
+        visibility.only_visible(
+            select(
+                Program.id,
+                Program.code,
+                Program.title,
+                Program.description,
+                Program.agency_id,
+                Program.status,
+                Program.start_date,
+                Program.end_date,
+                Program.institution_type_id,
+                Program.purpose_id,
+                Program.dac_code,
+            ),
+            audience or visibility.Audience(),
+            catalog,
         ).order_by(Program.code)
     )
     out = []
@@ -296,8 +322,12 @@ def _region_code(code: str, vocabulary: str, catalog: Catalog) -> str | None:
     return code if code in catalog.regions else None
 
 
-def load_donor_activities(session: Session, catalog: Catalog) -> list[DonorFacts]:
-    """Every stored donor activity with its recipients and sectors, by identifier."""
+def load_donor_activities(
+    session: Session, catalog: Catalog, audience: visibility.Audience | None = None
+) -> list[DonorFacts]:
+    """Every stored donor activity ``audience`` may see (all for none) with its
+    recipients and sectors, by identifier. (Child rows of hidden activities are read
+    but never used: every fact is keyed by a visible activity.)"""
     settings = donor_settings()
     countries: dict[str, list[tuple[str | None, float | None]]] = defaultdict(list)
     for aid, iso3, pct in session.execute(
@@ -330,17 +360,22 @@ def load_donor_activities(session: Session, catalog: Catalog) -> list[DonorFacts
         sectors[aid].append((vocabulary or "1", (code or "").strip(), pct))
     out = []
     for r in session.execute(
-        select(
-            DonorActivity.identifier,
-            DonorActivity.reporting_org_ref,
-            DonorActivity.reporting_org_name,
-            DonorActivity.title,
-            DonorActivity.descriptions,
-            DonorActivity.default_language,
-            DonorActivity.planned_start,
-            DonorActivity.actual_start,
-            DonorActivity.planned_end,
-            DonorActivity.actual_end,
+        visibility.only_visible(
+            select(
+                DonorActivity.identifier,
+                DonorActivity.reporting_org_ref,
+                DonorActivity.reporting_org_name,
+                DonorActivity.title,
+                DonorActivity.descriptions,
+                DonorActivity.default_language,
+                DonorActivity.planned_start,
+                DonorActivity.actual_start,
+                DonorActivity.planned_end,
+                DonorActivity.actual_end,
+            ),
+            audience or visibility.Audience(),
+            catalog,
+            marked=DonorActivity,
         ).order_by(DonorActivity.identifier)
     ):
         ref = (r.reporting_org_ref or "").strip()
@@ -500,14 +535,16 @@ def our_flows(
     basis: Basis,
     vocabulary: str,
     rows: Sequence[PartnerMoney] | None = None,
+    audience: visibility.Audience | None = None,
 ) -> list[DonorFlow]:
     """The portfolio's money as flows of the donor ``US``: one per budget line and
     partner (:func:`partner_money`), the partner a country or a region as a whole,
-    the sector the program's DAC code in ``vocabulary``, the year its fiscal year."""
+    the sector the program's DAC code in ``vocabulary``, the year its fiscal year.
+    Only the programs ``audience`` may see (all for none)."""
     us = donor_settings().us_code
     dac = dict(session.execute(select(Program.id, Program.dac_code)).all())
     out = []
-    for r in rows if rows is not None else partner_money(session, catalog):
+    for r in rows if rows is not None else visible_partner_money(session, catalog, audience):
         usd = getattr(r.money, basis.ours)
         if usd:
             out.append(
@@ -581,9 +618,14 @@ def donor_flows(
     basis: Basis,
     vocabulary: str,
     activities: Sequence[DonorFacts] | None = None,
+    audience: visibility.Audience | None = None,
 ) -> FlowReport:
-    """Other donors' money from their stored IATI transactions of the basis's types."""
-    facts = {d.identifier: d for d in activities or load_donor_activities(session, catalog)}
+    """Other donors' money from their stored IATI transactions of the basis's types:
+    only of the activities ``audience`` may see (all for none); a hidden activity's
+    transactions are in no count."""
+    facts = {
+        d.identifier: d for d in activities or load_donor_activities(session, catalog, audience)
+    }
     report = FlowReport([])
     totals: dict[tuple[str, int], int] = defaultdict(int)
     us_activities: set[str] = set()
@@ -595,10 +637,10 @@ def donor_flows(
             DonorTransaction.usd,
         ).where(DonorTransaction.type.in_(basis.iati_transactions))
     ):
-        report.transactions += 1
         d = facts.get(aid)
         if d is None:
             continue
+        report.transactions += 1
         if d.is_us:
             report.us_publishers += 1
             us_activities.add(aid)

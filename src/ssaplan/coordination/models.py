@@ -28,9 +28,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from ssaplan.core.store import Base, UTCDateTime, utcnow
+from ssaplan.reference.models import Marked
 
 IDENTIFIER_LEN = 250
 # A stable reference to one side of a pair: "program:<surrogate id>" (follows renames) or
@@ -43,7 +44,7 @@ def _activity_fk() -> Any:
     return ForeignKey("donor_activities.identifier", ondelete="CASCADE")
 
 
-class DonorActivity(Base):
+class DonorActivity(Marked, Base):
     """An aid activity another donor (or a U.S. agency) published in IATI: one project,
     programme or contribution as the publisher describes it, for coordination and
     division-of-labour analysis. It is not a program of the shared portfolio.
@@ -52,6 +53,10 @@ class DonorActivity(Base):
     Activities published without one get ``anonymous:<hash of the activity's XML>``.
     ``titles`` maps language codes to the title; ``descriptions`` is a list of
     ``{"type", "lang", "text"}``; ``default_language`` says which language is the default.
+
+    Its marking and releasable-to list (its child rows inherit them) limit who may see
+    it, and every figure the coordination analyses give a reader counts only the
+    activities that reader may see (docs/markings.md).
     """
 
     __tablename__ = "donor_activities"
@@ -79,6 +84,8 @@ class DonorActivity(Base):
     source_line: Mapped[int] = mapped_column(Integer)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     imported_by: Mapped[str] = mapped_column(String(64))
+    # The marking rule counts withheld records by ``id`` (visibility.withheld).
+    id: Mapped[str] = synonym("identifier")
 
 
 class DonorParticipatingOrg(Base):

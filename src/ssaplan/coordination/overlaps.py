@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import String, and_, cast, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from ssaplan.coordination.engine import OverlapConfig, OverlapResult, find_overlaps, pair_key
@@ -55,6 +55,7 @@ from ssaplan.core import audit
 from ssaplan.core.errors import Conflict, Detail, Forbidden, Invalid, NotFound, StaleVersion
 from ssaplan.core.permissions import Actor, require, restrict
 from ssaplan.core.store import utcnow
+from ssaplan.portfolio import visibility
 from ssaplan.portfolio.models import Program, ProgramCountry, ProgramRegion
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
@@ -339,6 +340,13 @@ class OverlapService:
             stmt = stmt.where(OverlapPair.partners.like(f"% {code} %"))
         if owner:
             stmt = stmt.where(self._owner_clause(owner))
+        audience = visibility.audience_of(self.actor, self.catalog)
+        if not audience.unrestricted:
+            # A pair shows only when the reader may see both sides (docs/markings.md).
+            stmt = stmt.where(
+                self._side_visible(OverlapPair.first_ref, audience),
+                self._side_visible(OverlapPair.second_ref, audience),
+            )
         total = self.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         rows = self.session.execute(
             stmt.order_by(OverlapPair.seq).limit(limit).offset(offset)
@@ -346,6 +354,20 @@ class OverlapService:
         codes = self._current_codes([ref for p, _ in rows for ref in (p.first_ref, p.second_ref)])
         items = [self._pair_public(p, m, codes) for p, m in rows]
         return PairPage(run=run, items=items, total=total, limit=limit, offset=offset)
+
+    def _side_visible(self, ref: Any, audience: visibility.Audience) -> Any:
+        """True for a pair side (``program:<id>`` or ``donor:<identifier>``) ``audience``
+        may see."""
+        programs = visibility.only_visible(
+            select(literal("program:") + cast(Program.id, String)), audience, self.catalog
+        )
+        donors = visibility.only_visible(
+            select(literal("donor:") + DonorActivity.identifier),
+            audience,
+            self.catalog,
+            marked=DonorActivity,
+        )
+        return or_(ref.in_(programs), ref.in_(donors))
 
     def _partner_code(self, text: str) -> str:
         code = text.strip()

@@ -33,11 +33,17 @@ from ssaplan.coordination.analysis_schemas import (
     RollupRow,
 )
 from ssaplan.coordination.donor_analysis import NO_REGION, REGION_KINDS, region_groups_of
-from ssaplan.coordination.inputs import ProgramFacts, load_programs, partner_name
+from ssaplan.coordination.inputs import (
+    ProgramFacts,
+    load_programs,
+    partner_name,
+    visible_partner_money,
+)
 from ssaplan.core.errors import Detail, Invalid, NotFound
 from ssaplan.core.permissions import Actor, require
+from ssaplan.portfolio import visibility
 from ssaplan.portfolio.engine import UNASSIGNED, Money
-from ssaplan.portfolio.money import PartnerMoney, bureau_of, partner_money
+from ssaplan.portfolio.money import PartnerMoney, bureau_of
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 SHOWN = 200
@@ -71,6 +77,8 @@ class RegionalAnalysis:
         self.session = session
         self.actor = actor
         self.catalog = catalog or get_catalog()
+        # Money of the programs the reader may see only (docs/markings.md).
+        self.audience = visibility.audience_of(actor, self.catalog)
 
     def view(self, *, kind: str = "bureau", region: str | None = None) -> RegionalView:
         """Roll-up by ``kind``; with ``region``, the cross-border programs, links and
@@ -87,8 +95,8 @@ class RegionalAnalysis:
                 code = self.catalog.resolve("region", region)
             except UnknownCode as exc:
                 raise NotFound(str(exc)) from exc
-        rows = partner_money(self.session, self.catalog)
-        programs = {p.pk: p for p in load_programs(self.session, self.catalog)}
+        rows = visible_partner_money(self.session, self.catalog, self.audience)
+        programs = {p.pk: p for p in load_programs(self.session, self.catalog, self.audience)}
         members = self.catalog.region_members(code) if code else None
         countries: dict[str, int] = defaultdict(int)
         for r in rows:
@@ -106,7 +114,11 @@ class RegionalAnalysis:
 
     def rollup(self, kind: str, rows: Sequence[PartnerMoney] | None = None) -> RegionalRollup:
         """Money by region of one kind (see the module's rules)."""
-        rows = rows if rows is not None else partner_money(self.session, self.catalog)
+        rows = (
+            rows
+            if rows is not None
+            else visible_partner_money(self.session, self.catalog, self.audience)
+        )
         money: dict[str, Money] = defaultdict(Money)
         direct: dict[str, int] = defaultdict(int)
         programs: dict[str, set[int]] = defaultdict(set)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ssaplan.core.schemas import Page, StrictModel
+from ssaplan.portfolio import visibility
+from ssaplan.portfolio.schemas import Withheld
 
 
 class DonorActivitySummary(BaseModel):
@@ -31,6 +33,14 @@ class DonorActivitySummary(BaseModel):
     iati_version: str
     source_file: str
     imported_at: datetime
+    marking: str = "U"
+    releasable_to: list[str] = Field(default_factory=list)
+
+    @field_validator("releasable_to", mode="before")
+    @classmethod
+    def _codes(cls, value: Any) -> Any:
+        # Stored ";GBR;NATO;" (visibility.encode): shown as a list of codes.
+        return visibility.decode(value) if isinstance(value, str) else value
 
 
 class _Row(BaseModel):
@@ -142,11 +152,13 @@ class DonorActivityPublic(DonorActivitySummary):
 
 
 class DonorActivityList(Page[DonorActivitySummary]):
-    """A page of donor activities and how many match in all."""
+    """A page of donor activities the reader may see and how many match in all;
+    ``withheld`` counts those the filter matched but the reader may not see."""
 
     total: int
     limit: int
     offset: int
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 class FigurePublic(BaseModel):

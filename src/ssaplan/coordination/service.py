@@ -6,6 +6,11 @@ thousands of activities: the importer hands over plain row tuples (see
 ``COPY`` on PostgreSQL. They run in the caller's transaction and the caller records
 the audit summary (one record per imported file). An activity is replaced whole by
 identifier, so re-importing a file updates it.
+
+Markings (docs/markings.md): every activity of one import carries the marking and
+releasable-to list the importer gave (default ``U``, none). Lists, single reads and
+the per-country donor summary show only the activities the reader may see; a hidden
+one is 404 like a missing identifier, and a re-import may not replace it.
 """
 
 from __future__ import annotations
@@ -37,8 +42,11 @@ from ssaplan.coordination.schemas import (
     FigureList,
     FigurePublic,
 )
-from ssaplan.core.errors import NotFound
+from ssaplan.core.errors import Detail, Invalid, NotFound
 from ssaplan.core.permissions import Actor, require
+from ssaplan.portfolio import visibility
+from ssaplan.portfolio.schemas import Withheld
+from ssaplan.reference.catalog import Catalog, get_catalog
 
 # Identifiers per DELETE ... IN (...): far below every back end's parameter limit.
 DELETE_CHUNK = 500
@@ -70,7 +78,14 @@ ACTIVITY_COLUMNS: tuple[str, ...] = (
     "default_flow_type",
     "source_line",
 )
-RUN_COLUMNS: tuple[str, ...] = ("iati_version", "source_file", "imported_at", "imported_by")
+RUN_COLUMNS: tuple[str, ...] = (
+    "iati_version",
+    "source_file",
+    "imported_at",
+    "imported_by",
+    "marking",
+    "releasable_to",
+)
 
 CHILD_TABLES: tuple[tuple[str, Any], ...] = (
     ("orgs", DonorParticipatingOrg),
@@ -147,9 +162,14 @@ class FigureCounts:
 class CoordinationService:
     """Donor activities and U.S. figures as one actor reads and writes them."""
 
-    def __init__(self, session: Session, actor: Actor) -> None:
+    def __init__(self, session: Session, actor: Actor, catalog: Catalog | None = None) -> None:
         self.session = session
         self.actor = actor
+        self.catalog = catalog or get_catalog()
+        self.audience = visibility.audience_of(actor, self.catalog)
+
+    def _visible(self, stmt: Any) -> Any:
+        return visibility.only_visible(stmt, self.audience, self.catalog, marked=DonorActivity)
 
     # -- writes -------------------------------------------------------------------
     def begin_write(self) -> None:
@@ -186,9 +206,14 @@ class CoordinationService:
         source_file: str,
         version: str,
         imported_at: datetime,
+        marking: str = "U",
+        releasable_to: str = "",
     ) -> int:
         """Insert ``records``, replacing stored activities with the same identifiers;
-        returns how many were replaced (the rest are new)."""
+        returns how many were replaced (the rest are new). Every record gets ``marking``
+        and ``releasable_to`` (as stored, checked by the caller with
+        :func:`~ssaplan.portfolio.visibility.marking_fields`). A stored activity the
+        importer may not see is not replaced: the import is refused."""
         require(self.actor, "data:import")
         if not records:
             return 0
@@ -196,6 +221,29 @@ class CoordinationService:
         replaced = 0
         for start in range(0, len(ids), DELETE_CHUNK):
             chunk = ids[start : start + DELETE_CHUNK]
+            if not self.audience.unrestricted:
+                hidden = self.session.execute(
+                    select(DonorActivity.identifier).where(
+                        DonorActivity.identifier.in_(chunk),
+                        ~visibility.visible_clause(
+                            self.audience, self.catalog, marked=DonorActivity
+                        ),
+                    )
+                ).scalars()
+                problems = [
+                    Detail(
+                        (source_file, i),
+                        "a stored donor activity with this identifier is "
+                        "not available to you (its marking)",
+                    )
+                    for i in hidden
+                ]
+                if problems:
+                    raise Invalid(
+                        f"{source_file}: {len(problems)} activit(ies) not available to you; "
+                        "nothing was imported",
+                        problems,
+                    )
             result: Any = self.session.execute(
                 delete(DonorActivity).where(DonorActivity.identifier.in_(chunk))
             )
@@ -207,6 +255,8 @@ class CoordinationService:
             source_file[:300],
             _bound(DonorActivity.__table__.c.imported_at, connection.dialect, imported_at),
             self.actor.username,
+            marking,
+            releasable_to,
         )
         writer.insert(
             DonorActivity.__tablename__,
@@ -316,6 +366,8 @@ class CoordinationService:
                     select(DonorSector.activity_id).where(DonorSector.code == sector)
                 )
             )
+        ids: Any = stmt.with_only_columns(DonorActivity.identifier)
+        stmt = self._visible(stmt)
         total = self.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         rows = self.session.execute(
             stmt.order_by(DonorActivity.identifier).limit(limit).offset(offset)
@@ -325,6 +377,11 @@ class CoordinationService:
             total=total,
             limit=limit,
             offset=offset,
+            withheld=Withheld(
+                **visibility.withheld(
+                    self.session, ids, self.audience, self.catalog, marked=DonorActivity
+                )
+            ),
         )
 
     def donors_in_country(self, iso3: str, *, limit: int = 25) -> list[dict[str, Any]]:
@@ -333,8 +390,14 @@ class CoordinationService:
         committed to them (IATI commitment transactions, type 2) and a few titles;
         most activities first."""
         require(self.actor, "read")
-        ids = select(DonorRecipientCountry.activity_id).where(
-            DonorRecipientCountry.iso3 == iso3.upper()
+        ids = self._visible(
+            select(DonorActivity.identifier).where(
+                DonorActivity.identifier.in_(
+                    select(DonorRecipientCountry.activity_id).where(
+                        DonorRecipientCountry.iso3 == iso3.upper()
+                    )
+                )
+            )
         )
         rows = self.session.execute(
             select(
@@ -382,7 +445,13 @@ class CoordinationService:
         """One donor activity with everything stored about it."""
         require(self.actor, "read")
         act = self.session.get(DonorActivity, identifier)
-        if act is None:
+        if act is None or (
+            visibility.verdict(
+                self.audience, self.catalog, act.marking, visibility.decode(act.releasable_to)
+            )
+            is not None
+        ):
+            # One the reader may not see is missing to them, never forbidden.
             raise NotFound(f"no donor activity with identifier {identifier!r}")
         data = DonorActivitySummary.model_validate(act, from_attributes=True).model_dump()
         for name, model in CHILD_TABLES:

@@ -86,6 +86,18 @@ def import_iati(
     as_portfolio: Annotated[
         bool, Query(description="import as programs of the shared portfolio")
     ] = False,
+    marking: Annotated[
+        str | None,
+        Query(max_length=200, description="marking of every donor activity (default U)"),
+    ] = None,
+    releasable_to: Annotated[
+        list[str] | None,
+        Query(
+            max_length=40,
+            description="partners (ISO3) and organizations the donor activities may be "
+            "disclosed to",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Import IATI activity files (1.01-1.05, 2.01-2.03) as donor activities, or as
     programs (``as_portfolio``; publishers that are not a known U.S. agency get your
@@ -97,6 +109,8 @@ def import_iati(
             as_portfolio=as_portfolio,
             skip_invalid=skip_invalid,
             fallback_agency=actor.agency_id or "State",
+            marking=marking,
+            releasable_to=releasable_to,
         )
 
 

@@ -67,6 +67,18 @@ def import_iati(
             "U.S. agency (iati_agencies.csv)"
         ),
     ] = "State",
+    marking: Annotated[
+        str | None,
+        typer.Option(help="marking of every donor activity imported (U, SBU, CUI; default U)"),
+    ] = None,
+    releasable_to: Annotated[
+        str | None,
+        typer.Option(
+            "--releasable-to",
+            help="partners and organizations the activities may be disclosed to, separated "
+            "by ; (e.g. 'GBR;NATO')",
+        ),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -86,6 +98,12 @@ def import_iati(
             skip_invalid=skip_invalid,
             fallback_agency=agency,
             progress=advance,
+            marking=marking,
+            releasable_to=(
+                [c.strip() for c in releasable_to.split(";") if c.strip()]
+                if releasable_to is not None
+                else None
+            ),
         )
 
     def human() -> None:

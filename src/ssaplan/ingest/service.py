@@ -41,6 +41,7 @@ from ssaplan.ingest.importrun import (
 )
 from ssaplan.ingest.mapping import get_mappings
 from ssaplan.ingest.programs_read import ProgramTable, read_table, table_to_programs
+from ssaplan.portfolio import visibility
 from ssaplan.portfolio.schemas import ProgramCreate, ProgramPublic
 from ssaplan.portfolio.service import PortfolioService
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
@@ -64,7 +65,8 @@ class IngestService:
         self.actor = actor
         self.catalog = catalog or get_catalog()
         self.converter = converter or UsdConverter()
-        self.coordination = CoordinationService(session, actor)
+        self.coordination = CoordinationService(session, actor, self.catalog)
+        self._marked: dict[str, str] = {}  # the marking of the donor activities being imported
 
     # -- IATI ---------------------------------------------------------------------
     def import_iati(
@@ -76,14 +78,23 @@ class IngestService:
         skip_invalid: bool = False,
         fallback_agency: str = "State",
         progress: Callable[[int], None] | None = None,
+        marking: str | None = None,
+        releasable_to: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         """Import IATI activity files; return the summary (counts of what was written).
 
         ``names`` are the file names to report (uploads arrive under temporary paths).
         ``fallback_agency`` is the agency of programs whose publisher is not a known
-        U.S. agency (``as_portfolio`` only).
+        U.S. agency (``as_portfolio`` only). ``marking`` and ``releasable_to`` mark
+        every donor activity imported (default ``U``, no list; docs/markings.md).
         """
         require(self.actor, "data:import")
+        problems: list[Detail] = []
+        self._marked = visibility.marking_fields(
+            self.actor, self.catalog, marking, releasable_to, ("query",), problems
+        )
+        if problems:
+            raise Invalid("invalid marking", problems)
         if as_portfolio:
             require(self.actor, "program:write")
             try:
@@ -449,6 +460,7 @@ class IngestService:
                     source_file=name,
                     version=reader.info.version or "unknown",
                     imported_at=run.started,
+                    **self._marked,
                 )
             for r in pending:
                 count_written(written, r)

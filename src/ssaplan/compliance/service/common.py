@@ -18,6 +18,7 @@ from ssaplan.core import audit
 from ssaplan.core.errors import Detail, Forbidden, Invalid, NotFound
 from ssaplan.core.models import AppSetting
 from ssaplan.core.permissions import Actor, require, restrict
+from ssaplan.portfolio import visibility
 from ssaplan.portfolio.models import BudgetLine, Program, ProgramCountry, ProgramRegion
 from ssaplan.reference.catalog import Catalog, get_catalog
 
@@ -51,6 +52,29 @@ class Context:
         self.actor = actor
         self.catalog = catalog or get_catalog()
         self.today = today or date.today()
+        self.audience = visibility.audience_of(actor, self.catalog)
+
+    # -- markings --------------------------------------------------------------------
+    def shows(self, row: visibility.Marked) -> bool:
+        """Whether the actor may read a marked record (a restriction, a vetting request)."""
+        return (
+            visibility.verdict(
+                self.audience, self.catalog, row.marking, visibility.decode(row.releasable_to)
+            )
+            is None
+        )
+
+    def marking_fields(
+        self,
+        marking: str | None,
+        releasable_to: list[str] | None,
+        loc: tuple[str | int, ...],
+        problems: list[Detail],
+    ) -> dict[str, str]:
+        """A write's marking and releasable-to list as stored (problems appended)."""
+        return visibility.marking_fields(
+            self.actor, self.catalog, marking, releasable_to, loc, problems
+        )
 
     # -- permissions -----------------------------------------------------------------
     def require(self, action: str) -> None:

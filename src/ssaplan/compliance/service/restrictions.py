@@ -3,6 +3,11 @@ admins one at a time or from a CSV file, all or nothing.
 
 Every write records, in its audit summary, the programs whose findings it changes (the
 review trigger of the monitoring domain, see :meth:`ComplianceService.restriction_changes`).
+
+Markings (docs/markings.md): a restriction the reader may not read is left out of their
+lists (counted in ``withheld``) and is 404 to them, like a missing id. Eligibility is
+still judged on it for everyone — it gates money — but the text it would show (its own
+citation, source document and waivers' citations) is replaced by a notice.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from ssaplan.compliance.restrictions_csv import read_restrictions
 from ssaplan.compliance.schemas import (
     ImportWarning,
     RestrictionCreate,
+    RestrictionList,
     RestrictionPublic,
     RestrictionsImportPublic,
     RestrictionUpdate,
@@ -31,9 +37,13 @@ from ssaplan.compliance.service.judging import programs_reached
 from ssaplan.compliance.service.rules import RuleService
 from ssaplan.core.errors import Conflict, Detail, Invalid, NotFound, StaleVersion
 from ssaplan.core.store import utcnow
+from ssaplan.portfolio import visibility
+from ssaplan.portfolio.schemas import Withheld
 from ssaplan.reference.catalog import UnknownCode
 
 MAX_LISTED = 200  # programs named in one audit summary; the rest are counted
+# What a finding says instead of a restriction record's own text the reader may not read.
+REDACTED = "a restriction record above your marking or not releasable to you"
 
 
 @dataclass(frozen=True)
@@ -44,17 +54,24 @@ class RestrictionChange:
     affected_programs: tuple[str, ...]
 
 
-def to_input(row: Restriction) -> inputs.Restriction:
-    """A stored restriction as the engine judges it."""
+def to_input(row: Restriction, *, redacted: bool = False) -> inputs.Restriction:
+    """A stored restriction as the engine judges it; ``redacted``: judged the same (same
+    country, type, period and waived accounts) but without the record's own text, for a
+    reader who may not read it."""
     return inputs.Restriction(
         country=row.country,
         type=row.type,
         start=row.start_date,
         end=row.end_date,
-        citation=row.citation,
-        source_document=row.source_document,
+        citation=REDACTED if redacted else row.citation,
+        source_document="" if redacted else row.source_document,
         waivers=tuple(
-            inputs.Waiver(frozenset(w.accounts), w.start_date, w.end_date, w.citation)
+            inputs.Waiver(
+                frozenset(w.accounts),
+                w.start_date,
+                w.end_date,
+                REDACTED if redacted else w.citation,
+            )
             for w in row.waivers
         ),
     )
@@ -79,6 +96,8 @@ def snapshot(row: Restriction) -> dict[str, Any]:
             }
             for w in row.waivers
         ],
+        "marking": row.marking,
+        "releasable_to": visibility.decode(row.releasable_to),
         "version": row.version,
     }
 
@@ -160,18 +179,35 @@ class RestrictionService:
         type: str | None = None,
         in_force_on: date | None = None,
     ) -> list[RestrictionPublic]:
+        """The restrictions the reader may read (see :meth:`listing` for what is withheld)."""
+        return self.listing(country=country, type=type, in_force_on=in_force_on).items
+
+    def listing(
+        self,
+        *,
+        country: str | None = None,
+        type: str | None = None,
+        in_force_on: date | None = None,
+    ) -> RestrictionList:
+        """The restrictions the reader may read, and how many the filter matched that they
+        may not (by reason, never which)."""
         self.ctx.require("read")
-        return [
-            self.public(r) for r in self.rows(country=country, type=type, in_force_on=in_force_on)
-        ]
+        rows = self.rows(country=country, type=type, in_force_on=in_force_on)
+        items = [self.public(r) for r in rows if self.ctx.shows(r)]
+        ids: Any = select(Restriction.id).where(Restriction.id.in_([r.id for r in rows]))
+        counts = visibility.withheld(
+            self.ctx.session, ids, self.ctx.audience, self.ctx.catalog, marked=Restriction
+        )
+        return RestrictionList(items=items, total=len(items), withheld=Withheld(**counts))
 
     def get(self, restriction_id: int) -> RestrictionPublic:
         self.ctx.require("read")
         return self.public(self._load(restriction_id))
 
     def engine_inputs(self) -> list[inputs.Restriction]:
-        """Every stored restriction as the engine judges it."""
-        return [to_input(r) for r in self.rows()]
+        """Every stored restriction as the engine judges it, whoever reads: a restriction
+        gates money even when the reader may not read it (its text is redacted for them)."""
+        return [to_input(r, redacted=not self.ctx.shows(r)) for r in self.rows()]
 
     def input_of(self, restriction_id: int) -> inputs.Restriction:
         self.ctx.require("read")
@@ -201,6 +237,8 @@ class RestrictionService:
                 for w in row.waivers
             ],
             in_force=row.start_date <= today and (row.end_date is None or today <= row.end_date),
+            marking=row.marking,
+            releasable_to=visibility.decode(row.releasable_to),
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -218,6 +256,8 @@ class RestrictionService:
                 "start": data.start,
                 "end": data.end,
                 "waivers": data.waivers,
+                "marking": data.marking,
+                "releasable_to": data.releasable_to,
             },
             ("body",),
         )
@@ -233,6 +273,7 @@ class RestrictionService:
             version=1,
             created_at=now,
             updated_at=now,
+            **fields["marked"],
         )
         row.waivers = [self._waiver(w) for w in fields["waivers"]]
         self.ctx.session.add(row)
@@ -268,6 +309,7 @@ class RestrictionService:
         for key in current:
             if key in given and (getattr(data, key) is not None or key == "end"):
                 current[key] = getattr(data, key)
+        current["marking"], current["releasable_to"] = data.marking, data.releasable_to
         fields = self._resolve(current, ("body",))
         self._check_overlap(fields, exclude=row.id, loc=("body", "start"))
         before_input = to_input(row)
@@ -278,6 +320,8 @@ class RestrictionService:
             row.citation = data.citation
         if data.source_document is not None:
             row.source_document = data.source_document
+        for key, value in fields["marked"].items():
+            setattr(row, key, value)
         if "waivers" in given and data.waivers is not None:
             new_waivers = [self._waiver(w) for w in fields["waivers"]]
             if [_waiver_key(w) for w in new_waivers] != [_waiver_key(w) for w in row.waivers]:
@@ -344,6 +388,16 @@ class RestrictionService:
             (r.country, r.type, r.start): (r, line)
             for r, line in zip(parsed.restrictions, parsed.lines, strict=True)
         }
+        for key, (_r, line) in incoming.items():
+            if key in stored and not self.ctx.shows(stored[key]):
+                # A stored restriction the importer may not read is not theirs to change.
+                problems.append(
+                    Detail(
+                        (name, f"line {line}", "start"),
+                        "a stored restriction with this country, type and start is not "
+                        "available to you (its marking): ask someone cleared for it",
+                    )
+                )
         # The register after the import: stored periods not named in the file, and the file's.
         kept = [r for key, r in stored.items() if key not in incoming]
         for (country, rtype, start), (r, line) in incoming.items():
@@ -353,6 +407,15 @@ class RestrictionService:
                     and other.type == rtype
                     and inputs.overlap(start, r.end, other.start_date, other.end_date or date.max)
                 ):
+                    if not self.ctx.shows(other):
+                        problems.append(
+                            Detail(
+                                (name, f"line {line}", "start"),
+                                "overlaps a stored restriction of the same country and type "
+                                "that you may not read: ask someone cleared for it",
+                            )
+                        )
+                        continue
                     problems.append(
                         Detail(
                             (name, f"line {line}", "start"),
@@ -466,11 +529,12 @@ class RestrictionService:
         return RestrictionChange(self.public(row), affected)
 
     def _load(self, restriction_id: int, lock: bool = False) -> Restriction:
+        """A restriction the actor may read; one they may not is missing to them (404)."""
         stmt = select(Restriction).where(Restriction.id == restriction_id)
         if lock:
             stmt = stmt.with_for_update()
         row = self.ctx.session.execute(stmt).scalar_one_or_none()
-        if row is None:
+        if row is None or not self.ctx.shows(row):
             raise NotFound(f"no restriction {restriction_id}")
         return row
 
@@ -484,6 +548,9 @@ class RestrictionService:
         """Check and resolve a restriction's fields; every problem at once, as Invalid."""
         problems: list[Detail] = []
         catalog = self.ctx.catalog
+        marked = self.ctx.marking_fields(
+            fields.get("marking"), fields.get("releasable_to"), loc, problems
+        )
         country = ""
         try:
             country = catalog.resolve("country", fields["country"])
@@ -548,7 +615,14 @@ class RestrictionService:
             raise Invalid(
                 f"{len(problems)} problem(s) in the restriction; nothing was saved", problems
             )
-        return {"country": country, "type": rtype, "start": start, "end": end, "waivers": waivers}
+        return {
+            "country": country,
+            "type": rtype,
+            "start": start,
+            "end": end,
+            "waivers": waivers,
+            "marked": marked,
+        }
 
     def _check_overlap(
         self, fields: dict[str, Any], *, exclude: int | None, loc: tuple[str | int, ...]
@@ -560,6 +634,14 @@ class RestrictionService:
             if inputs.overlap(
                 fields["start"], fields["end"], other.start_date, other.end_date or date.max
             ):
+                if not self.ctx.shows(other):
+                    # Still refused (one restriction per period), without its details.
+                    raise Conflict(
+                        "the period overlaps a stored restriction of the same country and "
+                        "type that you may not read: ask someone cleared for it; nothing was "
+                        "saved",
+                        [Detail(loc, "overlaps a stored restriction")],
+                    )
                 what = label(other.country, other.type, other.start_date, other.end_date)
                 raise Conflict(
                     f"the period overlaps the stored {what} (restriction {other.id}): end that "

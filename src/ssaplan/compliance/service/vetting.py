@@ -8,6 +8,10 @@ countries). The unit registry and credible information need ``compliance:vet``
 anywhere: the registry is shared, and recording credible information only ever bars
 assistance. Lifting that bar — recording remediation — and deleting a record of credible
 information need ``compliance:manage``, as do the settings.
+
+Markings (docs/markings.md): a vetting request the reader may not read is left out of
+their lists and queues (counted in ``withheld``) and is 404 to them, like a missing id.
+The eligibility it feeds is judged on every record, whoever asks.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from ssaplan.compliance.schemas import (
     UnitPublic,
     UnitUpdate,
     VettingCreate,
+    VettingList,
     VettingPublic,
     VettingUpdate,
 )
@@ -53,6 +58,8 @@ from ssaplan.compliance.service.common import (
 from ssaplan.compliance.service.rules import RuleService
 from ssaplan.core.errors import Conflict, Detail, Invalid, NotFound, StaleVersion
 from ssaplan.core.store import utcnow
+from ssaplan.portfolio import visibility
+from ssaplan.portfolio.schemas import Withheld
 from ssaplan.reference.catalog import UnknownCode
 
 # A decision may move on: pending to any decision; an approval to a suspension or a
@@ -263,19 +270,42 @@ class VettingService:
         unit: int | None = None,
         limit: int | None = None,
     ) -> list[VettingPublic]:
+        """The vetting records the reader may read (see :meth:`listing`)."""
+        return self.listing(status=status, program=program, unit=unit, limit=limit).items
+
+    def listing(
+        self,
+        *,
+        status: str | None = None,
+        program: str | None = None,
+        unit: int | None = None,
+        limit: int | None = None,
+    ) -> VettingList:
+        """Vetting records newest first, only those the reader may read, and how many the
+        filter matched that they may not (by reason, never which)."""
         self.ctx.require("read")
-        stmt = select(VettingRequest).order_by(VettingRequest.id.desc())
+        ids: Any = select(VettingRequest.id)
         if status:
-            stmt = stmt.where(VettingRequest.status == status)
+            ids = ids.where(VettingRequest.status == status)
         if program:
             facts = program_facts(self.ctx.session, self.ctx.catalog, program)
-            stmt = stmt.where(VettingRequest.program_id == facts.pk)
+            ids = ids.where(VettingRequest.program_id == facts.pk)
         if unit is not None:
-            stmt = stmt.where(VettingRequest.unit_id == unit)
+            ids = ids.where(VettingRequest.unit_id == unit)
+        stmt = visibility.only_visible(
+            select(VettingRequest).where(VettingRequest.id.in_(ids)),
+            self.ctx.audience,
+            self.ctx.catalog,
+            marked=VettingRequest,
+        ).order_by(VettingRequest.id.desc())
         if limit is not None:
             stmt = stmt.limit(limit)
         rows = list(self.ctx.session.execute(stmt).scalars())
-        return self._vetting_publics(rows)
+        counts = visibility.withheld(
+            self.ctx.session, ids, self.ctx.audience, self.ctx.catalog, marked=VettingRequest
+        )
+        items = self._vetting_publics(rows)
+        return VettingList(items=items, total=len(items), withheld=Withheld(**counts))
 
     def request(self, request_id: int) -> VettingPublic:
         self.ctx.require("read")
@@ -299,6 +329,7 @@ class VettingService:
         )
         if requested > self.ctx.today:
             problems.append(Detail(("body", "requested"), f"{requested} is in the future"))
+        marked = self.ctx.marking_fields(data.marking, data.releasable_to, ("body",), problems)
         decided = data.decided
         if data.status == "pending" and decided is not None:
             problems.append(Detail(("body", "decided"), "a pending request has no decision date"))
@@ -326,6 +357,7 @@ class VettingService:
             version=1,
             created_at=now,
             updated_at=now,
+            **marked,
         )
         self.ctx.session.add(row)
         self.ctx.session.flush()
@@ -357,6 +389,7 @@ class VettingService:
             raise _stale(f"vetting request {request_id}", data.version, row.version)
         status = data.status or row.status
         problems: list[Detail] = []
+        marked = self.ctx.marking_fields(data.marking, data.releasable_to, ("body",), problems)
         if status != row.status and status not in TRANSITIONS[row.status]:
             raise Conflict(
                 f"vetting request {request_id} cannot go from {row.status} to {status}: next "
@@ -383,6 +416,8 @@ class VettingService:
             row.validity_days = data.validity_days
         if data.note is not None:
             row.note = data.note
+        for key, value in marked.items():
+            setattr(row, key, value)
         after = _request_snap(row, code)
         if after != before:
             row.version += 1
@@ -740,9 +775,14 @@ class VettingService:
                     VettingRequest.id.in_([int(e.record.id) for e in found])
                 )
             ).scalars()
+            if self.ctx.shows(r)
         }
         publics = {p.id: p for p in self._vetting_publics(list(rows.values()))}
-        return [(publics[int(e.record.id)], e.expires_on, e.days_left) for e in found]
+        return [
+            (publics[int(e.record.id)], e.expires_on, e.days_left)
+            for e in found
+            if int(e.record.id) in publics
+        ]
 
     # -- internals -------------------------------------------------------------------
     def _country(self, value: str, loc: tuple[str | int, ...]) -> str:
@@ -852,7 +892,8 @@ class VettingService:
 
     def _load_request(self, request_id: int, lock: bool = False) -> VettingRequest:
         row = self.ctx.session.get(VettingRequest, request_id, with_for_update=lock)
-        if row is None:
+        if row is None or not self.ctx.shows(row):
+            # One the actor may not read is missing to them, never forbidden.
             raise NotFound(f"no vetting request {request_id}")
         return row
 
@@ -921,6 +962,8 @@ class VettingService:
                     validity_days=r.validity_days,
                     valid_through=valid_through,
                     note=r.note,
+                    marking=r.marking,
+                    releasable_to=visibility.decode(r.releasable_to),
                     version=r.version,
                     created_at=r.created_at,
                     updated_at=r.updated_at,
@@ -1018,6 +1061,8 @@ def _request_snap(row: VettingRequest, code: str | None) -> dict[str, Any]:
         "decided": row.decided,
         "validity_days": row.validity_days,
         "note": row.note,
+        "marking": row.marking,
+        "releasable_to": visibility.decode(row.releasable_to),
     }
 
 

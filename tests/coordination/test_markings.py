@@ -1,0 +1,168 @@
+"""Markings in coordination (issue 10, item 8): the donor matrix, burden sharing, gaps
+and the donor-activity lists are computed over the programs and donor activities the
+reader may see, so a hidden program's or activity's dollars are in no figure they get.
+
+Over the small world (conftest.py), one program and one donor activity are marked:
+
+* SOM_A (DoD, Somalia, DAC 152, $2.6M disbursed, $1.2M of it in FY2025): ``CUI``;
+* DEMO-GB-DUP-0001 (UK, Somalia, 151, $1.5M in FY2025 and FY2026): ``CUI`` ``REL TO NATO``.
+
+=========  ===================  ==================  ============  ==================
+reader     US Somalia 152       UK Somalia 151      Somalia all   SOM FY2025 burden
+=========  ===================  ==================  ============  ==================
+US         $5.2M                $3.0M               $9.2M         ours 2.4M / 2.5M
+ceiling U  $2.6M                hidden              $3.6M         ours 1.2M / 1.0M
+GBR        $2.6M                $3.0M (REL NATO)    $6.6M         ours 1.2M / 2.5M
+=========  ===================  ==================  ============  ==================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ssaplan.coordination.donor_analysis import DonorAnalysis
+from ssaplan.coordination.gap_analysis import GapAnalysis
+from ssaplan.coordination.regional import RegionalAnalysis
+from ssaplan.coordination.service import CoordinationService
+from ssaplan.core.errors import Invalid, NotFound
+from ssaplan.core.permissions import Actor
+from ssaplan.core.store import Store, utcnow
+from ssaplan.core.users import get_user, update_user
+from ssaplan.portfolio.schemas import ProgramUpdate
+from ssaplan.portfolio.service import PortfolioService
+from ssaplan.portfolio.visibility import encode
+from tests.apibase import Api
+from tests.conftest import OPERATOR
+from tests.coordination.conftest import LOADER, World, build_world, donor_rows
+
+M = 1_000_000
+GB_ACTIVITY = "DEMO-GB-DUP-0001"
+READERS = {
+    "usg": Actor("usg-reader", "viewer"),
+    "ceiling-u": Actor("u-reader", "viewer", ceiling="U"),
+    "gbr": Actor("gbr-liaison", "viewer", audience="GBR"),
+}
+US_SOM_152 = {"usg": 5_200_000, "ceiling-u": 2_600_000, "gbr": 2_600_000}
+GB_SOM_151 = {"usg": 3_000_000, "ceiling-u": None, "gbr": 3_000_000}
+SOMALIA = {"usg": 9_200_000, "ceiling-u": 3_600_000, "gbr": 6_600_000}
+SOM_2025 = {
+    "usg": (2_400_000, 2_500_000),
+    "ceiling-u": (1_200_000, 1_000_000),
+    "gbr": (1_200_000, 2_500_000),
+}
+ACTIVITIES_WITHHELD = {
+    "usg": {"above_ceiling": 0, "not_releasable": 0},
+    "ceiling-u": {"above_ceiling": 1, "not_releasable": 0},
+    "gbr": {"above_ceiling": 0, "not_releasable": 0},
+}
+
+
+def mark(store: Store, world: World) -> None:
+    with store.transaction() as session:
+        svc = PortfolioService(session, LOADER)
+        current = svc.get(world.som_a)
+        svc.update(world.som_a, ProgramUpdate(marking="CUI", version=current.version))
+        coordination = CoordinationService(session, LOADER)
+        coordination.replace_activities(
+            [r for r in donor_rows() if r.identifier == GB_ACTIVITY],
+            source_file="marked.xml",
+            version="2.03",
+            imported_at=utcnow(),
+            marking="CUI",
+            releasable_to=encode(["NATO"]),
+        )
+
+
+@pytest.fixture
+def marked(store: Store) -> World:
+    world = build_world(store)
+    mark(store, world)
+    return world
+
+
+def test_the_matrix_counts_only_what_each_reader_may_see_to_the_dollar(
+    store: Store, marked: World
+) -> None:
+    for name, actor in READERS.items():
+        with store.session() as session:
+            o = DonorAnalysis(session, actor).overview()
+        cells = {(c.donor, c.partner, c.sector): c.usd for c in o.cells}
+        assert cells[("US", "SOM", "152")] == US_SOM_152[name], name
+        assert cells.get(("DEMO-GB", "SOM", "151")) == GB_SOM_151[name], name
+        somalia = {p.partner: p for p in o.partners}["SOM"]
+        assert somalia.usd == SOMALIA[name], name
+        donors = {d.donor for d in o.donors}
+        assert ("DEMO-GB" in donors) == (GB_SOM_151[name] is not None), name
+        # Every figure adds up over what the reader sees: no hidden remainder.
+        assert sum(d.usd for d in o.donors) == sum(c.usd for c in o.cells), name
+
+
+def test_burden_sharing_leaves_hidden_money_out(store: Store, marked: World) -> None:
+    for name, actor in READERS.items():
+        with store.session() as session:
+            burden = DonorAnalysis(session, actor).burden(by="partner")
+        som = {r.year: (r.ours_usd, r.others_usd) for r in burden.rows if r.group == "SOM"}
+        assert som[2025] == SOM_2025[name], name
+
+
+def test_gaps_and_regional_views_read_only_visible_programs(store: Store, marked: World) -> None:
+    for name, actor in READERS.items():
+        with store.session() as session:
+            view = RegionalAnalysis(session, actor).view(kind="bureau")
+            report = GapAnalysis(session, actor).report(partners=["SOM"])
+        hidden = name != "usg"
+        # SOM_A's $8M planned is in no roll-up of a reader who may not see it.
+        full = 8 * 6 + 4 + 3  # six programs of $8M, the regional $4M, Colombia $3M
+        assert view.rollup.total_planned == (full - 8 * (1 if hidden else 0)) * M, name
+        assert report.as_of  # computed without error over the reader's world
+
+
+def test_donor_activity_lists_count_withheld_and_hide_records_as_404(
+    store: Store, marked: World
+) -> None:
+    for name, actor in READERS.items():
+        with store.session() as session:
+            svc = CoordinationService(session, actor)
+            listing = svc.list_activities(country="SOM")
+            ids = {a.identifier for a in listing.items}
+            assert (GB_ACTIVITY in ids) == (GB_SOM_151[name] is not None), name
+            assert listing.withheld.model_dump() == ACTIVITIES_WITHHELD[name], name
+            donors = {d["ref"] for d in svc.donors_in_country("SOM")}
+            assert ("DEMO-GB" in donors) == (GB_SOM_151[name] is not None), name
+            if GB_SOM_151[name] is None:
+                with pytest.raises(NotFound):
+                    svc.get_activity(GB_ACTIVITY)
+            else:
+                got = svc.get_activity(GB_ACTIVITY)
+                assert (got.marking, got.releasable_to) == ("CUI", ["NATO"])
+
+
+def test_an_import_may_not_replace_or_mark_above_the_importer(store: Store, marked: Any) -> None:
+    importer = Actor("u-importer", "admin", ceiling="U")
+    with store.transaction() as session, pytest.raises(Invalid, match="not available to you"):
+        CoordinationService(session, importer).replace_activities(
+            [r for r in donor_rows() if r.identifier == GB_ACTIVITY],
+            source_file="again.xml",
+            version="2.03",
+            imported_at=utcnow(),
+        )
+
+
+def test_api_iati_import_refuses_a_marking_above_the_ceiling_and_an_unknown_one(
+    api: Api,
+) -> None:
+    headers = api.login("importer", "admin")
+    with api.store.transaction() as session:
+        user = get_user(session, "importer")
+        update_user(session, OPERATOR, "importer", version=user.version, marking_ceiling="U")
+    for marking, message in (("CUI", "above your marking ceiling"), ("SECRETISH", "unknown")):
+        r = api.client.post(
+            f"/api/import/iati?marking={marking}",
+            files={"files": ("a.xml", b"<iati-activities/>", "application/xml")},
+            headers=headers,
+        )
+        assert r.status_code == 422, r.text
+        detail = r.json()["error"]["details"][0]
+        assert detail["loc"] == ["query", "marking"] and message in detail["msg"]
