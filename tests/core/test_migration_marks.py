@@ -3,6 +3,8 @@ rebuilds both tables, and their children (ON DELETE CASCADE) must survive the re
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import text
 
 from ssaplan.core.store import Store, migrate
@@ -63,3 +65,30 @@ def test_the_migration_keeps_every_strategy_and_evaluation_with_its_children(
             assert [tuple(r) for r in marks] == [("U", "")]
     with store.session() as session:
         assert session.get(Strategy, 7) is not None
+
+
+def test_a_rebuilt_table_still_never_reuses_an_id(tmp_path: Path) -> None:
+    """The marking migrations rebuild tables on SQLite (batch mode, which reflects the old
+    table and loses AUTOINCREMENT unless told): every table the models declare
+    ``sqlite_autoincrement`` must keep it, or a deleted record's id comes back (issue 10,
+    item 6)."""
+    from ssaplan.core.store import Base
+    from ssaplan.domains import import_models
+
+    import_models()
+    store = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        migrate(store)
+        with store.engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+            schema = {name: sql for name, sql in rows}
+    finally:
+        store.dispose()
+    declared = sorted(
+        name
+        for name, table in Base.metadata.tables.items()
+        if table.dialect_options["sqlite"].get("autoincrement")
+    )
+    assert declared, "the models declare no AUTOINCREMENT table: the test reads nothing"
+    lost = [name for name in declared if "AUTOINCREMENT" not in schema[name].upper()]
+    assert lost == []

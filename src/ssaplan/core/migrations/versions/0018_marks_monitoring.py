@@ -21,9 +21,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Batch mode rebuilds a SQLite table from its reflection, which does not carry
+# AUTOINCREMENT: without it a deleted request's id would be given out again.
+_KEEP_AUTOINCREMENT = {"sqlite_autoincrement": True}
+
+
 def upgrade() -> None:
     # batch: SQLite adds a foreign key only by rebuilding the table.
-    with op.batch_alter_table("surge_requests") as batch_op:
+    with op.batch_alter_table("surge_requests", table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
         batch_op.add_column(
             sa.Column("marking", sa.String(length=32), nullable=False, server_default="U")
         )
@@ -36,7 +41,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("surge_requests") as batch_op:
+    with op.batch_alter_table("surge_requests", table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
         batch_op.drop_constraint("fk_surge_requests_marking_markings", type_="foreignkey")
         batch_op.drop_column("releasable_to")
         batch_op.drop_column("marking")

@@ -26,11 +26,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("strategies", "evaluations")
+# Batch mode rebuilds a SQLite table from its reflection, which does not carry
+# AUTOINCREMENT: without it a deleted record's id would be given out again.
+_KEEP_AUTOINCREMENT = {"sqlite_autoincrement": True}
 
 
 def upgrade() -> None:
     for table in TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        with op.batch_alter_table(table, table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
             batch_op.add_column(
                 sa.Column("marking", sa.String(length=32), nullable=False, server_default="U")
             )
@@ -44,7 +47,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in reversed(TABLES):
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        with op.batch_alter_table(table, table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
             batch_op.drop_constraint(batch_op.f(f"fk_{table}_marking_markings"), type_="foreignkey")
             batch_op.drop_column("releasable_to")
             batch_op.drop_column("marking")
