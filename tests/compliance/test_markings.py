@@ -246,3 +246,32 @@ def test_api_lists_count_withheld_and_hide_records_as_404(api: Api) -> None:
     assert programs.status_code == 404
     vetting = api.client.get("/api/compliance/vetting", headers=headers).json()
     assert vetting["withheld"] == {"above_ceiling": 0, "not_releasable": 0}
+
+
+def test_eligibility_lists_and_panels_leave_out_programs_the_reader_may_not_see(
+    store: Store, service: Any
+) -> None:
+    """The eligibility lists name programs with their titles and planned money: a program
+    above the reader's ceiling, or not releasable to their audience, is in none of them,
+    and its panel is 404 like a program that does not exist."""
+    add_program(store, "MLI-OPEN", countries=["MLI"])
+    add_program(store, "MLI-CUI", countries=["MLI"], marking="CUI")
+    add_program(store, "MLI-NATO", countries=["MLI"], marking="U", releasable_to=["NATO"])
+    shown = {
+        "usg": {"MLI-OPEN", "MLI-CUI", "MLI-NATO"},
+        "ceiling-u": {"MLI-OPEN", "MLI-NATO"},
+        "gbr": {"MLI-OPEN", "MLI-NATO"},
+    }
+    for name, actor in READERS.items():
+        with service(actor=actor) as svc:
+            listed = {code for code, _fy in verdicts(svc)}
+            assert listed == shown[name], name
+            by_country = {v.id for v in svc.eligibility_public(countries=["MLI"])}
+            assert by_country == shown[name], name
+            planned = sum(v.planned for v in svc.eligibility_public(fiscal_year=2026))
+            assert planned == 1_000_000 * len(shown[name]), name
+            if "MLI-CUI" in shown[name]:
+                assert svc.program_panel("MLI-CUI").id == "MLI-CUI"
+            else:
+                with pytest.raises(NotFound, match="no program with id 'MLI-CUI'"):
+                    svc.program_panel("MLI-CUI")

@@ -179,6 +179,7 @@ class ComplianceService:
             codes=programs,
             countries=countries,
             fiscal_years=years,
+            shown=self.ctx.programs_shown,
         )
         return judge(
             facts,
@@ -211,12 +212,14 @@ class ComplianceService:
     def program_facts(self, program_id: str) -> ProgramFacts:
         """What compliance knows of one stored program (partners, lines, facts, subjects)."""
         self.ctx.require("read")
-        return program_facts(self.ctx.session, self.ctx.catalog, program_id)
+        return program_facts(
+            self.ctx.session, self.ctx.catalog, program_id, self.ctx.programs_shown
+        )
 
     def program(self, program_id: str) -> tuple[ProgramFacts, list[Verdict]]:
         """One program's facts and every one of its fiscal years judged."""
         self.ctx.require("read")
-        facts = program_facts(self.ctx.session, self.ctx.catalog, program_id)
+        facts = self.program_facts(program_id)
         return facts, self.eligibility(programs=[facts.code])
 
     def eligibility_public(
@@ -398,7 +401,9 @@ class ComplianceService:
         today (any program's records count)."""
         self.ctx.require("read")
         fy = fiscal_year if fiscal_year is not None else inputs.fiscal_year_of(self.today)
-        facts = load_program_facts(self.ctx.session, self.ctx.catalog, fiscal_years={fy})
+        facts = load_program_facts(
+            self.ctx.session, self.ctx.catalog, fiscal_years={fy}, shown=self.ctx.programs_shown
+        )
         years = [
             ProgramYear(p.code, fy, p.countries, p.account or "", units=p.units)
             for p in facts
@@ -434,7 +439,9 @@ class ComplianceService:
         pending = sorted(self.vetting.requests(status="pending"), key=lambda v: (v.requested, v.id))
         programs = {
             p.code: p
-            for p in load_program_facts(self.ctx.session, self.ctx.catalog)
+            for p in load_program_facts(
+                self.ctx.session, self.ctx.catalog, shown=self.ctx.programs_shown
+            )
             if p.units or p.individuals
         }
         may = frozenset(

@@ -76,6 +76,12 @@ class Context:
             self.actor, self.catalog, marking, releasable_to, loc, problems
         )
 
+    @property
+    def programs_shown(self) -> Any:
+        """The SQL condition for the programs the actor may read (true for readers
+        without limits): what every list and panel of programs narrows to."""
+        return visibility.visible_clause(self.audience, self.catalog)
+
     # -- permissions -----------------------------------------------------------------
     def require(self, action: str) -> None:
         require(self.actor, action)
@@ -193,9 +199,11 @@ def load_program_facts(
     codes: Collection[str] | None = None,
     countries: Collection[str] | None = None,
     fiscal_years: Collection[int] | None = None,
+    shown: Any = None,
 ) -> list[ProgramFacts]:
     """The stored programs (all, or those with one of ``codes`` or a partner among
-    ``countries``) with their partners, budget lines, legal facts and assisted subjects.
+    ``countries``; only those ``shown``, a condition on programs, selects when given)
+    with their partners, budget lines, legal facts and assisted subjects.
 
     Reads with a handful of column queries, never program by program.
     """
@@ -208,6 +216,8 @@ def load_program_facts(
         Program.purpose_id,
         Program.dac_code,
     )
+    if shown is not None:
+        stmt = stmt.where(shown)
     if codes is not None:
         rows = []
         for chunk in _chunks(set(codes)):
@@ -300,9 +310,10 @@ def load_program_facts(
     return sorted(out, key=lambda p: p.code)
 
 
-def program_facts(session: Session, catalog: Catalog, code: str) -> ProgramFacts:
-    """One stored program's facts; :class:`NotFound` if there is no such program."""
-    found = load_program_facts(session, catalog, codes=[code])
+def program_facts(session: Session, catalog: Catalog, code: str, shown: Any = None) -> ProgramFacts:
+    """One stored program's facts; :class:`NotFound` if there is no such program (or,
+    with ``shown``, none the reader may see: the same answer)."""
+    found = load_program_facts(session, catalog, codes=[code], shown=shown)
     if not found:
         raise NotFound(f"no program with id {code!r}")
     return found[0]
