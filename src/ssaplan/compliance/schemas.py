@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from ssaplan.core.schemas import Page, StrictModel
-from ssaplan.portfolio.schemas import Withheld
+from ssaplan.portfolio.schemas import MarkingCode, ReleasableTo, Withheld
 
 MAX_TEXT = 8_000
 MAX_CITATION = 2_000
@@ -59,19 +59,6 @@ Version = Annotated[int, Field(ge=1, description="the version you read; a stale 
 FiscalYear = Annotated[int, Field(ge=1990, le=2100)]
 ValidityDays = Annotated[int, Field(ge=1, le=MAX_VALIDITY_DAYS)]
 Status = Literal["pending", "approved", "suspended", "denied"]
-MarkingCode = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    Field(description="a marking (U, SBU, CUI); not above your own ceiling"),
-]
-ReleasableTo = Annotated[
-    list[Code],
-    Field(
-        max_length=40,
-        description="partner countries (ISO3) and organizations (NATO, EU, ...) the record "
-        "may be disclosed to besides the U.S. Government; [] for none",
-    ),
-]
 Recipient = Literal["government", "non_government"]
 RuleRecipients = Literal["government", "non_government", "any"]
 

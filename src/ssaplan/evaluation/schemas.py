@@ -16,8 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from ssaplan.core.schemas import Page, StrictModel
-from ssaplan.portfolio.schemas import Withheld
-from ssaplan.portfolio.visibility import MAX_RELEASABLE_TO
+from ssaplan.portfolio.schemas import MarkingCode, ReleasableTo, Withheld
 
 EvaluationType = Literal["process", "performance", "impact"]
 EvaluationStatus = Literal["planned", "ongoing", "completed", "cancelled"]
@@ -228,20 +227,8 @@ class EvaluationCreate(StrictModel):
     estimates: Annotated[list[EstimateIn], Field(max_length=MAX_ESTIMATES)] = []
     recommendations: Annotated[list[RecommendationIn], Field(max_length=MAX_RECOMMENDATIONS)] = []
     documents: Annotated[list[DocumentIn], Field(max_length=MAX_DOCUMENTS)] = []
-    marking: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
-        None, description="U (default), SBU, CUI: who may read the evaluation"
-    )
-    releasable_to: (
-        Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=200)]],
-            Field(max_length=MAX_RELEASABLE_TO),
-        ]
-        | None
-    ) = Field(
-        None,
-        description="partner countries (ISO3) and organizations (NATO, EU, ...) the "
-        "evaluation may be disclosed to besides the U.S. Government; [] for none",
-    )
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
 
     _questions = field_validator("questions")(_distinct)
 
@@ -275,20 +262,8 @@ class EvaluationUpdate(StrictModel):
         Annotated[list[RecommendationIn], Field(max_length=MAX_RECOMMENDATIONS)] | None
     ) = None
     documents: Annotated[list[DocumentIn], Field(max_length=MAX_DOCUMENTS)] | None = None
-    marking: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
-        None, description="U (default), SBU, CUI: who may read the evaluation"
-    )
-    releasable_to: (
-        Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=200)]],
-            Field(max_length=MAX_RELEASABLE_TO),
-        ]
-        | None
-    ) = Field(
-        None,
-        description="partner countries (ISO3) and organizations (NATO, EU, ...) the "
-        "evaluation may be disclosed to besides the U.S. Government; [] for none",
-    )
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
 
     _questions = field_validator("questions")(_distinct)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from ssaplan.core.schemas import Page, StrictModel
-from ssaplan.portfolio.schemas import Withheld
+from ssaplan.portfolio.schemas import MarkingCode, ReleasableTo, Withheld
 
 MAX_AMOUNT = 50_000_000_000
 FiscalYear = Annotated[int, Field(ge=1990, le=2100)]
@@ -400,14 +400,8 @@ class SurgeCreate(StrictModel):
     sustainment_plan: int | None = Field(None, ge=1, description="who pays after the surge")
     program: Code | None = Field(None, description="an existing program to add the money to")
     new_program: NewProgramIn | None = None
-    marking: Code | None = Field(
-        None, description="the request's marking (U, SBU, CUI; default U), not above your own"
-    )
-    releasable_to: Annotated[list[Code], Field(max_length=40)] | None = Field(
-        None,
-        description="partner countries (ISO3) and organizations (NATO, EU, ...) the request "
-        "may be disclosed to besides the U.S. Government",
-    )
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
 
 
 class SurgeDecision(StrictModel):

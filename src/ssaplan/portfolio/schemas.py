@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from ssaplan.core.schemas import Page, StrictModel
 from ssaplan.portfolio.models import STATUSES
+from ssaplan.portfolio.visibility import MAX_RELEASABLE_TO
 
 # The largest amount accepted for one program in one fiscal year. The largest single
 # U.S. security assistance lines are a few billion dollars a year; anything near this
@@ -32,6 +33,20 @@ MAX_MILESTONES = 1_000
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="whole U.S. dollars")]
 FiscalYear = Annotated[int, Field(ge=MIN_FY, le=MAX_FY)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# A marked record's fields, in every domain's create and update schemas (docs/markings.md).
+MarkingCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(description="a marking (U, SBU, CUI); not above your own ceiling"),
+]
+ReleasableTo = Annotated[
+    list[Code],
+    Field(
+        max_length=MAX_RELEASABLE_TO,
+        description="partner countries (ISO3) and organizations (NATO, EU, ...) the record "
+        "may be disclosed to besides the U.S. Government; [] for none",
+    ),
+]
 ProgramId = Annotated[
     str,
     StringConstraints(
@@ -103,12 +118,8 @@ class ProgramFields(StrictModel):
     start: date | None = None
     end: date | None = None
     status: Status | None = None
-    marking: Code | None = None
-    releasable_to: Annotated[list[Code], Field(max_length=40)] | None = Field(
-        None,
-        description="partner countries (ISO3) and organizations (NATO, EU, ...) the program "
-        "may be disclosed to besides the U.S. Government; [] for none",
-    )
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
     shares: dict[str, Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
         None,
         max_length=2 * MAX_PARTNERS,

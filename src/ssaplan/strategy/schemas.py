@@ -13,8 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from ssaplan.core.schemas import Page, StrictModel
-from ssaplan.portfolio.schemas import Withheld
-from ssaplan.portfolio.visibility import MAX_RELEASABLE_TO
+from ssaplan.portfolio.schemas import MarkingCode, ReleasableTo, Withheld
 
 MIN_FY, MAX_FY = 1990, 2100
 MAX_AMOUNT = 50_000_000_000  # dollars; as the portfolio's bound on one line
@@ -295,14 +294,8 @@ class StrategyCreate(StrictModel):
     last_fy: FiscalYear
     theory_of_change: LongText = ""
     status: StrategyStatus = "draft"
-    marking: Code | None = Field(
-        None, description="U (default), SBU, CUI: who may read the strategy and its framework"
-    )
-    releasable_to: Annotated[list[Code], Field(max_length=MAX_RELEASABLE_TO)] | None = Field(
-        None,
-        description="partner countries (ISO3) and organizations (NATO, EU, ...) the strategy "
-        "may be disclosed to besides the U.S. Government; [] for none",
-    )
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
     objectives: list[ObjectiveIn] = Field(default_factory=list, max_length=MAX_OBJECTIVES)
     commitments: list[CommitmentIn] = Field(default_factory=list, max_length=200)
 
@@ -317,14 +310,8 @@ class StrategyUpdate(StrictModel):
     last_fy: FiscalYear | None = None
     theory_of_change: LongText | None = None
     status: StrategyStatus | None = None
-    marking: Code | None = Field(
-        None, description="U (default), SBU, CUI: who may read the strategy and its framework"
-    )
-    releasable_to: Annotated[list[Code], Field(max_length=MAX_RELEASABLE_TO)] | None = Field(
-        None,
-        description="partner countries (ISO3) and organizations (NATO, EU, ...) the strategy "
-        "may be disclosed to besides the U.S. Government; [] for none",
-    )
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
     version: int = Field(ge=1)
 
 
