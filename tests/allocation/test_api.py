@@ -34,7 +34,7 @@ def test_anonymous_and_readers_are_refused_writes(api: Api) -> None:
     r = api.client.post(URL, json={"definition": example()})
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
     viewer = api.login("viewer", "viewer")
-    assert api.client.get(URL, headers=viewer).json() == {"items": [], "total": None}
+    assert api.client.get(URL, headers=viewer).json() == {"items": [], "total": None, "withheld": 0}
     r = api.client.post(URL, json={"definition": example()}, headers=viewer)
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
     analyst = api.login("analyst", "analyst", "USAID")

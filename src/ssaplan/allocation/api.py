@@ -46,7 +46,9 @@ def list_scenarios(store: StoreDep, actor: Reader) -> ScenarioList:
     """Saved scenarios, newest first, with their latest result's headline."""
     with store.session() as session:
         items = AllocationService(session, actor).list_scenarios()
-    return ScenarioList(items=[ScenarioPublic(**s, definition=None) for s in items])
+    return ScenarioList(
+        items=[ScenarioPublic(**s, definition=None) for s in items], withheld=items.withheld
+    )
 
 
 @router.post("/scenarios", status_code=201)
@@ -160,7 +162,7 @@ def list_results(
     """Saved results, newest first (of one scenario, if given)."""
     with store.session() as session:
         items = AllocationService(session, actor).list_results(scenario_id)
-    return ResultList(items=[ResultHeadline(**x) for x in items])
+    return ResultList(items=[ResultHeadline(**x) for x in items], withheld=items.withheld)
 
 
 @router.get("/results/{result_id}")

@@ -18,7 +18,9 @@ class AllocationScenario(Base):
     """A saved allocation scenario: the budgets by account and fiscal year, the limits
     and the candidate programs with their funding levels, in the scenario file format
     (``definition``), as a planner set them up -- a baseline, or a what-if of one
-    (``base_id``). ``version`` grows with every edit; a stale edit is refused."""
+    (``base_id``). ``version`` grows with every edit; a stale edit is refused.
+    ``computed_for`` says whose view of the portfolio a built scenario sums; a reader
+    who may not see one of those programs may not read it (docs/markings.md)."""
 
     __tablename__ = "allocation_scenarios"
     __table_args__ = (
@@ -37,6 +39,9 @@ class AllocationScenario(Base):
     last_fy: Mapped[int] = mapped_column(Integer)
     candidates: Mapped[int] = mapped_column(Integer)
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The audience a scenario built from the portfolio was computed for
+    # (visibility.audience_json); None for one typed, uploaded or sent whole.
+    computed_for: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

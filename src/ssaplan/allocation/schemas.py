@@ -114,11 +114,16 @@ class ScenarioPublic(BaseModel):
 
 
 class ScenarioList(Page[ScenarioPublic]):
-    pass
+    """Saved scenarios the caller may read; ``withheld`` counts those built from (or
+    naming) programs the caller may not see (docs/markings.md, "Allocation")."""
+
+    withheld: int = 0
 
 
 class ResultList(Page[ResultHeadline]):
-    pass
+    """Saved results the caller may read; ``withheld`` counts the others."""
+
+    withheld: int = 0
 
 
 class ResultPublic(ResultHeadline):

@@ -4,6 +4,15 @@ Reading needs ``read``; creating, editing and deleting scenarios needs
 ``allocation:write``; solving and keeping results needs ``allocation:run``. Every
 write is one transaction with an audit record; a scenario is validated as a whole
 (every problem with its JSON path) before anything is written.
+
+**Who may read a scenario** (docs/markings.md, "Allocation"). A scenario built from
+the portfolio sums the programs its builder could see (its candidates, account marks
+and country money), and records that audience (``computed_for``); a what-if keeps its
+base's. A reader may read a scenario, its results and its jobs only if (1) no program
+visible to that audience is hidden from them (:func:`visibility.covers`) and (2) no
+candidate is a stored program hidden from them (a typed or uploaded scenario may name
+one). Otherwise it is unknown to them, like a missing id, for reads and writes alike;
+lists leave it out and count it in ``withheld``.
 """
 
 from __future__ import annotations
@@ -25,8 +34,29 @@ from ssaplan.core import audit
 from ssaplan.core.errors import BadRequest, Conflict, Detail, Invalid, NotFound
 from ssaplan.core.permissions import Actor, require
 from ssaplan.core.store import utcnow
+from ssaplan.portfolio.models import Program
+from ssaplan.portfolio.visibility import (
+    Audience,
+    audience_from_json,
+    audience_json,
+    audience_of,
+    covers,
+    visible_clause,
+)
+from ssaplan.reference.catalog import get_catalog
 
 MAX_NAME = 200
+BUILT = ("portfolio", "demo")  # sources computed from the stored programs
+_BASE_DEPTH = 50  # what-ifs of what-ifs followed back to the scenario they start from
+
+
+class Listed(list[dict[str, Any]]):
+    """A list answer with ``withheld``: how many records the reader may not read were
+    left out (a count, never which)."""
+
+    def __init__(self, items: Sequence[dict[str, Any]] = (), withheld: int = 0) -> None:
+        super().__init__(items)
+        self.withheld = withheld
 
 
 def parse(definition: Mapping[str, Any]) -> Scenario:
@@ -56,6 +86,69 @@ class AllocationService:
     def __init__(self, session: Session, actor: Actor) -> None:
         self.session = session
         self.actor = actor
+        self.catalog = get_catalog()
+        self.audience = audience_of(actor, self.catalog)
+        self._covers: dict[Audience, bool] = {}
+        self._hidden: frozenset[str] | None = None
+
+    # -- who may read what ------------------------------------------------------------
+    def _hidden_codes(self) -> frozenset[str]:
+        """Codes of the stored programs the reader may not see (one query, kept)."""
+        if self._hidden is None:
+            self._hidden = frozenset(
+                self.session.execute(
+                    select(Program.code).where(~visible_clause(self.audience, self.catalog))
+                ).scalars()
+            )
+        return self._hidden
+
+    def _built_for(self, s: AllocationScenario) -> Audience | None:
+        """Whose view of the portfolio ``s`` sums (None: typed, not computed). Built
+        scenarios saved before the audience was recorded read as built for every
+        program; a what-if follows its base."""
+        for _ in range(_BASE_DEPTH):
+            if s.computed_for is not None:
+                return audience_from_json(s.computed_for)
+            if s.source in BUILT:
+                return Audience()
+            if s.source != "whatif":
+                return None
+            base = self.session.get(AllocationScenario, s.base_id) if s.base_id else None
+            if base is None:
+                return Audience()  # its base is gone: assume the widest (fail closed)
+            s = base
+        return Audience()
+
+    def _may_read(self, definition: Mapping[str, Any], built_for: Audience | None) -> bool:
+        if self.audience.unrestricted:
+            return True
+        if built_for is not None:
+            if built_for not in self._covers:
+                self._covers[built_for] = covers(
+                    self.session, self.catalog, self.audience, built_for
+                )
+            if not self._covers[built_for]:
+                return False
+        hidden = self._hidden_codes()
+        return not any(
+            str(c.get("id")) in hidden
+            for c in definition.get("candidates", [])
+            if isinstance(c, Mapping)
+        )
+
+    def _readable(self, s: AllocationScenario) -> bool:
+        return self._may_read(s.definition, self._built_for(s))
+
+    def _result_readable(self, r: AllocationRun) -> bool:
+        """A result as its scenario, and its own copy of the definition solved."""
+        if self.audience.unrestricted:
+            return True
+        s = self.session.get(AllocationScenario, r.scenario_id)
+        if s is None or not self._readable(s):
+            return False
+        stored = (r.settings or {}).get("computed_for")
+        built_for = audience_from_json(stored) if stored else self._built_for(s)
+        return self._may_read(r.definition, built_for)
 
     # -- scenarios ------------------------------------------------------------------
     def _scenario(self, scenario_id: int, *, lock: bool = False) -> AllocationScenario:
@@ -63,7 +156,7 @@ class AllocationService:
         if lock:
             stmt = stmt.with_for_update()
         found = self.session.execute(stmt).scalar_one_or_none()
-        if found is None:
+        if found is None or not self._readable(found):
             raise NotFound(f"no allocation scenario {scenario_id}")
         return found
 
@@ -83,17 +176,23 @@ class AllocationService:
             "updated_at": s.updated_at,
         }
 
-    def list_scenarios(self, *, limit: int = 200) -> list[dict[str, Any]]:
-        """Saved scenarios, newest first, each with its latest result's headline."""
+    def list_scenarios(self, *, limit: int = 200) -> Listed:
+        """Saved scenarios the reader may read, newest first, each with its latest
+        result's headline; ``withheld`` counts those left out."""
         require(self.actor, "read")
-        rows = self.session.execute(
-            select(AllocationScenario).order_by(AllocationScenario.id.desc()).limit(limit)
-        ).scalars()
+        stmt = select(AllocationScenario).order_by(AllocationScenario.id.desc())
+        if self.audience.unrestricted:
+            rows = list(self.session.execute(stmt.limit(limit)).scalars())
+            hidden = 0
+        else:
+            every = list(self.session.execute(stmt).scalars())
+            shown = [s for s in every if self._readable(s)]
+            rows, hidden = shown[:limit], len(every) - len(shown)
         out = [self._summary(s) for s in rows]
         latest = self._latest_results([s["id"] for s in out])
         for s in out:
             s["latest_result"] = latest.get(s["id"])
-        return out
+        return Listed(out, hidden)
 
     def _latest_results(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
@@ -107,7 +206,7 @@ class AllocationService:
         rows = self.session.execute(
             select(AllocationRun).join(newest, AllocationRun.id == newest.c.rid)
         ).scalars()
-        return {r.scenario_id: self._result_summary(r) for r in rows}
+        return {r.scenario_id: self._result_summary(r) for r in rows if self._result_readable(r)}
 
     def get_scenario(self, scenario_id: int) -> dict[str, Any]:
         require(self.actor, "read")
@@ -120,14 +219,23 @@ class AllocationService:
         *,
         source: str = "api",
         base_id: int | None = None,
+        computed_for: Audience | None = None,
     ) -> dict[str, Any]:
-        """Validate and keep a scenario; returns it as :meth:`get_scenario` does."""
+        """Validate and keep a scenario; returns it as :meth:`get_scenario` does.
+
+        ``computed_for`` is whose view of the portfolio the definition sums: a scenario
+        built from the portfolio (``source`` portfolio or demo) is the writer's own view
+        unless given; a what-if keeps its base's."""
         require(self.actor, "allocation:write")
         if source not in SOURCES:
             raise BadRequest(f"unknown scenario source {source!r}")
         parsed = parse(definition)
         if base_id is not None:
-            self._scenario(base_id)
+            base_for = self._built_for(self._scenario(base_id))
+            if computed_for is None and base_for is not None:
+                computed_for = base_for
+        if computed_for is None and source in BUILT:
+            computed_for = self.audience
         years = parsed.problem.fiscal_years
         record = AllocationScenario(
             name=parsed.name[:MAX_NAME],
@@ -138,6 +246,7 @@ class AllocationService:
             last_fy=years[-1],
             candidates=len(parsed.problem.candidates),
             definition=dict(definition),
+            computed_for=audience_json(computed_for) if computed_for is not None else None,
             created_by=self.actor.username,
         )
         self.session.add(record)
@@ -312,7 +421,7 @@ class AllocationService:
             funded=len(result.chosen),
             spent=int(spent),
             seconds=round(result.seconds, 3),
-            settings=dict(settings),
+            settings=self._stamped(s, settings),
             result=result.as_dict(),
             choice=list(result.choice),
             definition=s.definition,
@@ -341,20 +450,38 @@ class AllocationService:
         )
         return record.id
 
+    def _stamped(self, s: AllocationScenario, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """A result's settings with the audience its scenario was built for, so the
+        result keeps it whatever later happens to the scenario."""
+        out = dict(settings)
+        built_for = self._built_for(s)
+        if built_for is not None:
+            out["computed_for"] = audience_json(built_for)
+        return out
+
     def _run(self, result_id: int) -> AllocationRun:
         found = self.session.get(AllocationRun, result_id)
-        if found is None:
+        if found is None or not self._result_readable(found):
             raise NotFound(f"no allocation result {result_id}")
         return found
 
-    def list_results(
-        self, scenario_id: int | None = None, *, limit: int = 200
-    ) -> list[dict[str, Any]]:
+    def list_results(self, scenario_id: int | None = None, *, limit: int = 200) -> Listed:
+        """Saved results the reader may read, newest first (of one scenario, if given:
+        none for a scenario they may not read, as for a missing one); ``withheld``
+        counts those left out."""
         require(self.actor, "read")
-        stmt = select(AllocationRun).order_by(AllocationRun.id.desc()).limit(limit)
+        stmt = select(AllocationRun).order_by(AllocationRun.id.desc())
         if scenario_id is not None:
+            s = self.session.get(AllocationScenario, scenario_id)
+            if s is None or not self._readable(s):
+                return Listed()  # as for a scenario that never existed
             stmt = stmt.where(AllocationRun.scenario_id == scenario_id)
-        return [self._result_summary(r) for r in self.session.execute(stmt).scalars()]
+        if self.audience.unrestricted:
+            rows = list(self.session.execute(stmt.limit(limit)).scalars())
+            return Listed([self._result_summary(r) for r in rows])
+        every = list(self.session.execute(stmt).scalars())
+        shown = [r for r in every if self._result_readable(r)]
+        return Listed([self._result_summary(r) for r in shown[:limit]], len(every) - len(shown))
 
     def get_result(self, result_id: int) -> dict[str, Any]:
         """A saved result: its headline, the full result, the scenario solved, robust."""
@@ -436,7 +563,8 @@ class AllocationService:
     def get_job(self, job_id: int) -> dict[str, Any]:
         require(self.actor, "read")
         job = self.session.get(AllocationJob, job_id)
-        if job is None:
+        scenario = self.session.get(AllocationScenario, job.scenario_id) if job else None
+        if job is None or scenario is None or not self._readable(scenario):
             raise NotFound(f"no allocation job {job_id}")
         return {
             "id": job.id,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, raiseload
 
 from ssaplan.assessment import analyses, derived
@@ -34,9 +34,15 @@ from ssaplan.core import audit
 from ssaplan.core.errors import BadRequest, Detail, Invalid, NotFound
 from ssaplan.core.permissions import Actor, require
 from ssaplan.portfolio.filters import ProgramFilter
-from ssaplan.portfolio.models import Program
 from ssaplan.portfolio.money import partner_money
-from ssaplan.portfolio.visibility import Audience, View, audience_of, only_visible, visible_clause
+from ssaplan.portfolio.visibility import (
+    Audience,
+    audience_from_json,
+    audience_json,
+    audience_of,
+    covers,
+    only_visible,
+)
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 ROLLUP_KINDS = ("bureau", "combatant_command", "organization")
@@ -214,7 +220,7 @@ class AssessmentService:
             "importance": [float(v) for v in inputs.importance],
             # The audience whose programs the money came from: a reader who may not see
             # all of them cannot read the run (see readable()).
-            "computed_for": _audience_json(self.audience),
+            "computed_for": audience_json(self.audience),
         }
         analyses_json = run.analyses_dict()
         analyses_json["funding"] = {
@@ -323,18 +329,10 @@ class AssessmentService:
         one shared record, its funding figures and portfolio measures summed over the
         programs its runner could see; a reader who may not see one of those programs
         (one query per distinct audience) would read its dollars, so cannot read it."""
-        if self.audience.unrestricted or computed_for == self.audience:
-            return True
         if computed_for not in self._readable:
-            wider = self.session.execute(
-                select(func.count())
-                .select_from(Program)
-                .where(
-                    visible_clause(computed_for, self.catalog),
-                    ~visible_clause(self.audience, self.catalog),
-                )
-            ).scalar_one()
-            self._readable[computed_for] = wider == 0
+            self._readable[computed_for] = covers(
+                self.session, self.catalog, self.audience, computed_for
+            )
         return self._readable[computed_for]
 
     def _readable_ids(self, year: int | None = None) -> list[int]:
@@ -504,28 +502,10 @@ def latest_readable_id(session: Session, catalog: Catalog, audience: Audience) -
     return ids[0] if ids else None
 
 
-def _audience_json(audience: Audience) -> dict[str, Any]:
-    return {
-        "label": audience.label,
-        "views": [
-            {"kind": v.kind, "ceiling": v.ceiling, "codes": sorted(v.codes), "label": v.label}
-            for v in audience.views
-        ],
-    }
-
-
 def _audience_from(settings: dict[str, Any] | None) -> Audience:
     """The audience a run was computed for (runs saved before markings: U.S. Government
     staff without a ceiling, who saw every program)."""
-    stored = (settings or {}).get("computed_for")
-    if not stored:
-        return Audience()
-    return Audience(
-        tuple(
-            View(v["kind"], v["ceiling"], frozenset(v["codes"]), v["label"])
-            for v in stored["views"]
-        )
-    )
+    return audience_from_json((settings or {}).get("computed_for"))
 
 
 def _meta(a: Assessment) -> dict[str, Any]:

@@ -363,6 +363,45 @@ def verdict(
     return None
 
 
+def audience_json(audience: Audience) -> dict[str, Any]:
+    """An audience as stored with what was computed for it (``computed_for``)."""
+    return {
+        "label": audience.label,
+        "views": [
+            {"kind": v.kind, "ceiling": v.ceiling, "codes": sorted(v.codes), "label": v.label}
+            for v in audience.views
+        ],
+    }
+
+
+def audience_from_json(stored: dict[str, Any] | None) -> Audience:
+    """The audience :func:`audience_json` stored (nothing stored: U.S. Government staff
+    without a ceiling, who saw every program)."""
+    if not stored:
+        return Audience()
+    return Audience(
+        tuple(
+            View(v["kind"], v["ceiling"], frozenset(v["codes"]), v["label"])
+            for v in stored["views"]
+        )
+    )
+
+
+def covers(session: Session, catalog: Catalog, reader: Audience, computed_for: Audience) -> bool:
+    """Whether ``reader`` may read a figure computed over the programs ``computed_for``
+    could see: only if no such program is hidden from ``reader`` (one count query).
+    A saved assessment or allocation scenario is one shared record whose dollars sum its
+    maker's programs; a narrower reader would read a hidden program's money in them."""
+    if reader.unrestricted or computed_for == reader:
+        return True
+    wider = session.execute(
+        select(func.count())
+        .select_from(Program)
+        .where(visible_clause(computed_for, catalog), ~visible_clause(reader, catalog))
+    ).scalar_one()
+    return int(wider) == 0
+
+
 def withheld_sentence(counts: dict[str, int], audience: Audience) -> str:
     """The withheld statement an export carries, e.g. "3 program(s) withheld for public:
     2 marked above the audience's ceiling, 1 not releasable to public"."""
@@ -383,8 +422,11 @@ __all__ = [
     "Audience",
     "Marked",
     "View",
+    "audience_from_json",
+    "audience_json",
     "audience_named",
     "audience_of",
+    "covers",
     "decode",
     "encode",
     "marking_fields",
