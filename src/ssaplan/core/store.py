@@ -131,6 +131,29 @@ def make_engine(url: str) -> Engine:
     )
 
 
+@contextmanager
+def planned_per_statement(session: Session) -> Iterator[None]:
+    """On PostgreSQL, plan every statement of the block afresh (psycopg's server-side
+    prepared statements off for the session's connection, restored after).
+
+    A bulk import grows its tables inside one transaction, which autovacuum cannot see
+    into: after five runs psycopg prepares a statement, the server then keeps the
+    generic plan it made while the table was small (a sequential scan), and every
+    later batch's ``identifier IN (...)`` lookup and delete reads the whole growing
+    table. A 200 MB IATI file took 54 s instead of 14 s on the development machine so.
+    Planning a statement per batch costs well under a millisecond. SQLite: no change."""
+    raw = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name != "postgresql" or raw is None:
+        yield
+        return
+    before = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = before
+
+
 class Store:
     """One database: its engine and a session factory. Cheap to pass around."""
 

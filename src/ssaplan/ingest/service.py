@@ -26,7 +26,7 @@ from ssaplan.coordination.service import CoordinationService
 from ssaplan.core import audit
 from ssaplan.core.errors import Detail, Forbidden, Invalid, StaleVersion
 from ssaplan.core.permissions import Actor, require
-from ssaplan.core.store import utcnow
+from ssaplan.core.store import planned_per_statement, utcnow
 from ssaplan.ingest.currency import UsdConverter
 from ssaplan.ingest.foreign_assistance import read_foreign_assistance
 from ssaplan.ingest.iati import IatiFile
@@ -123,7 +123,7 @@ class IngestService:
         for path, name in zip(paths, names, strict=True):
             seen_before = dict(run.seen) if skip_invalid else None
             try:
-                with self._savepoint(skip_invalid):
+                with self._savepoint(skip_invalid), planned_per_statement(self.session):
                     counts = self._iati_file(
                         path, name, run, as_portfolio, fallback_agency, progress
                     )
