@@ -74,11 +74,14 @@ def test_list_show_and_the_walk_to_approval(
                 "stage": "draft",
                 "days_in_stage": 0,
                 "waiting_on": ["DoD/DSCA"],
+                "marking": "U",
+                "releasable_to": [],
             }
-        ]
+        ],
+        "withheld": {"above_ceiling": 0, "not_releasable": 0},
     }
     assert ok(capsys, db, "proposals", "submit", pid, "--as", "dod-planner")["stage"] == "submitted"
-    assert ok(capsys, db, "proposals", "list", "--stage", "draft") == {"proposals": []}
+    assert ok(capsys, db, "proposals", "list", "--stage", "draft")["proposals"] == []
     for user in ("state-reviewer", "dod-reviewer", "com-ken"):
         ok(capsys, db, "proposals", "concur", pid, "--as", user, "--decision", "concur")
     shown = ok(capsys, db, "proposals", "show", pid, "--as", "coordinator")
@@ -86,7 +89,7 @@ def test_list_show_and_the_walk_to_approval(
     assert ok(capsys, db, "proposals", "approve", pid, "--as", "coordinator")["stage"] == "approved"
 
     pipeline = ok(capsys, db, "proposals", "pipeline")
-    assert set(pipeline) == {"stages", "waiting_longest"}
+    assert set(pipeline) == {"stages", "waiting_longest", "withheld"}
     assert [s["stage"] for s in pipeline["stages"]][:4] == [
         "draft",
         "submitted",

@@ -3,6 +3,9 @@
 The statistics come from the proposals' time-stamped steps (:class:`ProposalStep`): a
 stay in a stage runs from the step that entered it to the step that left it (or to
 now). Computation is in :mod:`ssaplan.cycle.engine`; this module gathers the records.
+
+Both read only the proposals the service's audience may see (their markings,
+docs/markings.md): a hidden proposal is in no stay, wait, trend or inbox item.
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ class CycleAnalytics:
             ],
             by=groups,
             trend=trend,
+            withheld=self.service.withheld_of(fiscal_year),
         )
 
     # -- the inbox ------------------------------------------------------------------------
@@ -125,7 +129,9 @@ class CycleAnalytics:
         items: list[InboxItem] = []
         live = list(
             s.session.execute(
-                select(Proposal).where(Proposal.stage.not_in(TERMINAL)).order_by(Proposal.code)
+                s.visible(
+                    select(Proposal).where(Proposal.stage.not_in(TERMINAL)).order_by(Proposal.code)
+                )
             ).scalars()
         )
         write = restrict(actor, "proposal:write")

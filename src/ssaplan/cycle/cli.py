@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ssaplan.core.permissions import Actor
     from ssaplan.cycle.schemas import ProposalPublic
     from ssaplan.cycle.service import CycleService
+    from ssaplan.portfolio.schemas import Withheld
 
 app = typer.Typer(
     help="The interagency planning cycle: proposals, concurrence, notification, pipeline.",
@@ -86,6 +87,16 @@ def _step(
     emit(st, p.model_dump(mode="json"), lambda: _line(p))
 
 
+def _withheld_note(w: Withheld) -> None:
+    """Say on stderr how many proposals were left out for the reader (never which)."""
+    if w.above_ceiling or w.not_releasable:
+        info(
+            f"{w.above_ceiling + w.not_releasable} proposal(s) withheld from you: "
+            f"{w.above_ceiling} marked above your marking ceiling, {w.not_releasable} not "
+            "releasable to your audience"
+        )
+
+
 def _line(p: ProposalPublic) -> None:
     waits = f" · waiting on {', '.join(p.waiting_on)}" if p.waiting_on else ""
     sys.stdout.write(f"{p.id}: {p.stage}{waits}\n")
@@ -114,10 +125,11 @@ def proposals_list(
     def human() -> None:
         for p in page.proposals:
             sys.stdout.write(
-                f"{p.id:<20} {p.stage:<10} {p.days_in_stage:>5}d  {p.agency:<10} {p.country}  "
-                f"{p.title[:50]:<50}  {', '.join(p.waiting_on)}\n"
+                f"{p.id:<20} {p.stage:<10} {p.days_in_stage:>5}d  {p.marking:<4} {p.agency:<10} "
+                f"{p.country}  {p.title[:50]:<50}  {', '.join(p.waiting_on)}\n"
             )
         info(f"{len(page.proposals)} proposals")
+        _withheld_note(page.withheld)
 
     emit(st, page.model_dump(mode="json"), human)
 
@@ -143,6 +155,8 @@ def proposals_show(
             f"  {p.stage} for {p.days_in_stage} days · {p.agency} · {p.account} · {p.country_name}"
             f" · FY{p.fiscal_year} · requested ${p.requested_total:,}",
             f"  waiting on: {', '.join(p.waiting_on) or '-'}",
+            f"  marking {p.marking}"
+            + (f", releasable to {', '.join(p.releasable_to)}" if p.releasable_to else ""),
         ]
         for c in p.concurrences:
             out.append(
@@ -359,11 +373,11 @@ def proposals_pipeline(
         bool, typer.Option("--trend", help="add the trend across cycles")
     ] = False,
     limit: Annotated[int, typer.Option(help="how many of the longest waits", min=1, max=100)] = 10,
+    as_user: AsOptional = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Days proposals spent in each stage (median, 90th percentile) and the longest waits."""
-    from ssaplan.core.permissions import Actor
     from ssaplan.cycle.analytics import GROUPS, CycleAnalytics, Group
     from ssaplan.cycle.service import CycleService
 
@@ -373,7 +387,7 @@ def proposals_pipeline(
             raise BadRequest(f"unknown break-down {g!r}: agency, account or region")
     groups = cast("tuple[Group, ...]", tuple(by or ()))
     with open_store(st).session() as session:
-        result = CycleAnalytics(CycleService(session, Actor.operator())).pipeline(
+        result = CycleAnalytics(CycleService(session, _actor(session, as_user))).pipeline(
             fiscal_year=fiscal_year,
             by=groups,
             with_trend=with_trend,
@@ -395,6 +409,7 @@ def proposals_pipeline(
             sys.stdout.write(
                 f"  {w.id:<20} {w.stage:<10} {w.days:>6.1f}d  {', '.join(w.waiting_on)}\n"
             )
+        _withheld_note(result.withheld)
 
     emit(st, data, human)
 
@@ -463,16 +478,16 @@ def proposals_rules(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = Fal
 def proposals_candidates(
     ctx: typer.Context,
     fiscal_year: Annotated[int | None, typer.Option("--fy", help="only this cycle")] = None,
+    as_user: AsOptional = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Approved proposals as candidates of an allocation scenario (JSON)."""
-    from ssaplan.core.permissions import Actor
     from ssaplan.cycle.service import CycleService
 
     st = state(ctx, db, as_json)
     with open_store(st).session() as session:
-        result = CycleService(session, Actor.operator()).candidates(fiscal_year)
+        result = CycleService(session, _actor(session, as_user)).candidates(fiscal_year)
     emit(st, result.model_dump(mode="json"))
 
 

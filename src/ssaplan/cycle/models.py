@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ssaplan.core.store import Base, UTCDateTime, utcnow
 from ssaplan.reference import models as _reference  # noqa: F401  (tables our foreign keys name)
+from ssaplan.reference.models import Marked
 
 STAGES = (
     "draft",
@@ -62,7 +63,7 @@ class CyclePhase(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Proposal(Base):
+class Proposal(Marked, Base):
     """An agency's proposal of a program for a fiscal year's cycle: everything a program
     has, plus its justification, the strategy objectives it serves, the assessment it
     relies on, its sustainment plan and the requested funding levels.
@@ -71,6 +72,10 @@ class Proposal(Base):
     id people use (``FY2027-DoD-0003``). ``restriction_flag`` and ``vetting_flag`` are
     inputs (from compliance, or set by the proposer) that route it to legal review.
     ``round`` counts submissions: each resubmission asks every reviewer again.
+
+    Its ``marking`` and ``releasable_to`` list (:class:`~ssaplan.reference.models.Marked`)
+    decide who may see it (docs/markings.md); its concurrences, comments and steps are
+    part of it and inherit them.
     """
 
     __tablename__ = "proposals"

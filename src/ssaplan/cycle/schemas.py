@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ssaplan.core.schemas import StrictModel
+from ssaplan.portfolio.schemas import MarkingCode, ReleasableTo, Withheld
 
 Decision = Literal["concur", "concur_with_comments", "non_concur"]
 Stage = Literal[
@@ -57,7 +58,11 @@ class ProposalBase(StrictModel):
 
 
 class ProposalCreate(ProposalBase):
-    """A new proposal (a draft of the proposer's agency)."""
+    """A new proposal (a draft of the proposer's agency); unmarked (``U``, no list) unless
+    ``marking`` and ``releasable_to`` say otherwise."""
+
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
 
 
 class ProposalUpdate(StrictModel):
@@ -82,6 +87,8 @@ class ProposalUpdate(StrictModel):
     fiscal_years: list[int] | None = Field(default=None, min_length=1, max_length=5)
     restriction_flag: bool | None = None
     vetting_flag: bool | None = None
+    marking: MarkingCode | None = None
+    releasable_to: ReleasableTo | None = None
 
 
 class ConcurrencePublic(BaseModel):
@@ -158,6 +165,8 @@ class ProposalPublic(BaseModel):
     requested_total: int
     restriction_flag: bool
     vetting_flag: bool
+    marking: str
+    releasable_to: list[str]
     stage: Stage
     stage_since: datetime
     days_in_stage: int
@@ -186,10 +195,16 @@ class ProposalSummary(BaseModel):
     stage: Stage
     days_in_stage: int
     waiting_on: list[str]
+    marking: str
+    releasable_to: list[str]
 
 
 class ProposalList(BaseModel):
+    """Proposals the reader may see; ``withheld`` counts those the filter matched that
+    the reader may not (by reason, never which)."""
+
     proposals: list[ProposalSummary]
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 class ConcurIn(StrictModel):
@@ -250,12 +265,14 @@ class TrendPublic(BaseModel):
 
 class PipelinePublic(BaseModel):
     """Time proposals spent in every stage, the longest waits now, and optional
-    break-downs (``by``) and the trend across cycles."""
+    break-downs (``by``) and the trend across cycles, over the proposals the reader may
+    see (``withheld`` counts the others of the cycle, by reason)."""
 
     stages: list[StageStatsPublic]
     waiting_longest: list[WaitingPublic]
     by: dict[str, list[GroupStatsPublic]] | None = None
     trend: list[TrendPublic] | None = None
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 InboxKind = Literal[
@@ -320,7 +337,10 @@ class CandidatePublic(BaseModel):
 
 
 class CandidateList(BaseModel):
+    """The candidates the reader may see; ``withheld`` counts the others."""
+
     candidates: list[CandidatePublic]
+    withheld: Withheld = Field(default_factory=lambda: Withheld())
 
 
 class RuleReviewer(BaseModel):

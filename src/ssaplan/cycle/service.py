@@ -6,6 +6,11 @@ it; a refused step raises a specific error and changes nothing (the caller's
 transaction rolls back). Every step is time-stamped (a :class:`ProposalStep`, or the
 concurrence's or comment's own time) and leaves an audit record with the proposal
 before and after. ``now`` is the clock of the service (the demo backdates steps).
+
+Every read and every step sees only the proposals the service's audience may see (by
+default the actor's own view: :mod:`ssaplan.portfolio.visibility`, with
+``marked=Proposal``); a hidden proposal is "no proposal", the answer for a code that
+never existed, and lists count what they withheld by reason (never which).
 """
 
 from __future__ import annotations
@@ -48,6 +53,15 @@ from ssaplan.cycle.schemas import (
     RulesPublic,
     StepPublic,
 )
+from ssaplan.portfolio.schemas import Withheld
+from ssaplan.portfolio.visibility import (
+    Audience,
+    audience_of,
+    decode,
+    marking_fields,
+    only_visible,
+    withheld,
+)
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
 
 EDITABLE = ("draft", "revise")
@@ -62,7 +76,10 @@ def _days(since: datetime, now: datetime) -> int:
 
 
 class CycleService:
-    """The planning cycle as one actor sees and moves it, within one session."""
+    """The planning cycle as one actor sees and moves it, within one session.
+
+    ``audience`` (by default the actor's own view) decides which proposals every read
+    and step sees."""
 
     def __init__(
         self,
@@ -72,12 +89,22 @@ class CycleService:
         now: datetime | None = None,
         catalog: Catalog | None = None,
         rules: Rules | None = None,
+        audience: Audience | None = None,
     ) -> None:
         self.session = session
         self.actor = actor
         self.now = now or utcnow()
         self.catalog = catalog or get_catalog()
         self.rules = rules or shipped_rules()
+        self.audience = audience or audience_of(actor, self.catalog)
+
+    def visible(self, stmt: Any) -> Any:
+        """``stmt`` (a select over proposals) narrowed to those the audience may see."""
+        return only_visible(stmt, self.audience, self.catalog, marked=Proposal)
+
+    def count_withheld(self, ids: Any) -> Withheld:
+        """How many of the proposals ``ids`` selects the audience may not see, by reason."""
+        return Withheld(**withheld(self.session, ids, self.audience, self.catalog, Proposal))
 
     @property
     def today(self) -> date:
@@ -178,7 +205,9 @@ class CycleService:
 
     # -- reads --------------------------------------------------------------------------
     def load(self, code: str, *, lock: bool = False) -> Proposal:
-        stmt = select(Proposal).where(Proposal.code == code)
+        """The proposal ``code`` if the audience may see it; else "not found", the same
+        answer as for a code that names nothing (so every step on it is refused so)."""
+        stmt = self.visible(select(Proposal).where(Proposal.code == code))
         if lock:
             stmt = stmt.with_for_update()
         p = self.session.execute(stmt).scalar_one_or_none()
@@ -199,7 +228,8 @@ class CycleService:
             stmt = stmt.where(Proposal.stage == stage)
         if fiscal_year is not None:
             stmt = stmt.where(Proposal.fiscal_year == fiscal_year)
-        rows = self.session.execute(stmt).scalars().all()
+        hidden = self.count_withheld(stmt.with_only_columns(Proposal.id).order_by(None))
+        rows = self.session.execute(self.visible(stmt)).scalars().all()
         return ProposalList(
             proposals=[
                 ProposalSummary(
@@ -210,17 +240,28 @@ class CycleService:
                     stage=p.stage,
                     days_in_stage=_days(p.stage_since, self.now),
                     waiting_on=self.waiting_on(p),
+                    marking=p.marking,
+                    releasable_to=decode(p.releasable_to),
                 )
                 for p in rows
-            ]
+            ],
+            withheld=hidden,
         )
 
     def all_proposals(self, fiscal_year: int | None = None) -> list[Proposal]:
+        """Every proposal the audience may see (of one cycle, if given)."""
         require(self.actor, "read")
-        stmt = select(Proposal).order_by(Proposal.code)
-        if fiscal_year is not None:
-            stmt = stmt.where(Proposal.fiscal_year == fiscal_year)
-        return list(self.session.execute(stmt).scalars())
+        stmt = self._of_year(fiscal_year).order_by(Proposal.code)
+        return list(self.session.execute(self.visible(stmt)).scalars())
+
+    def withheld_of(self, fiscal_year: int | None = None) -> Withheld:
+        """How many proposals (of one cycle, if given) the audience may not see."""
+        return self.count_withheld(self._of_year(fiscal_year).with_only_columns(Proposal.id))
+
+    def _of_year(self, fiscal_year: int | None) -> Any:
+        """A select of the proposals of one cycle (of every cycle: ``None``)."""
+        stmt = select(Proposal)
+        return stmt if fiscal_year is None else stmt.where(Proposal.fiscal_year == fiscal_year)
 
     def history(self, code: str) -> list[AuditRecord]:
         p = self.get(code)
@@ -294,6 +335,8 @@ class CycleService:
             requested_total=p.requested_total,
             restriction_flag=p.restriction_flag,
             vetting_flag=p.vetting_flag,
+            marking=p.marking,
+            releasable_to=decode(p.releasable_to),
             stage=p.stage,
             stage_since=p.stage_since,
             days_in_stage=_days(p.stage_since, self.now),
@@ -357,7 +400,8 @@ class CycleService:
         stmt = select(Proposal).where(Proposal.stage.in_(("approved", "notified", "cleared")))
         if fiscal_year is not None:
             stmt = stmt.where(Proposal.fiscal_year == fiscal_year)
-        rows = self.session.execute(stmt.order_by(Proposal.code)).scalars()
+        hidden = self.count_withheld(stmt.with_only_columns(Proposal.id))
+        rows = self.session.execute(self.visible(stmt).order_by(Proposal.code)).scalars()
         return CandidateList(
             candidates=[
                 CandidatePublic(
@@ -376,7 +420,8 @@ class CycleService:
                     ],
                 )
                 for p in rows
-            ]
+            ],
+            withheld=hidden,
         )
 
     # -- writes: the proposer -----------------------------------------------------------
@@ -443,7 +488,10 @@ class CycleService:
     def create(self, body: ProposalCreate) -> ProposalPublic:
         require(self.actor, "proposal:write")
         problems: list[Detail] = []
-        data = self._check(body.model_dump(), problems)
+        data = self._check(body.model_dump(exclude={"marking", "releasable_to"}), problems)
+        marks = marking_fields(
+            self.actor, self.catalog, body.marking, body.releasable_to, (), problems
+        )
         if problems:
             raise Invalid("cannot create the proposal", problems)
         if data["fiscal_year"] not in data["fiscal_years"]:
@@ -459,6 +507,9 @@ class CycleService:
             raise Invalid("cannot create the proposal", problems)
         top = self.catalog.top_agency(data["agency"])
         prefix = f"FY{data['fiscal_year']}-{top}-"
+        # Numbered past every proposal, those the writer may not see too: a code is never
+        # given twice, and the new one says nothing of the hidden ones but that they exist
+        # (as a strategy id taken by a hidden strategy is "already taken").
         taken = self.session.execute(
             select(Proposal.code).where(Proposal.code.like(prefix + "%"))
         ).scalars()
@@ -486,6 +537,8 @@ class CycleService:
             requested_total=_total(data["levels"], data["fiscal_years"]),
             restriction_flag=data["restriction_flag"],
             vetting_flag=data["vetting_flag"],
+            marking=marks.get("marking", "U"),
+            releasable_to=marks.get("releasable_to", ""),
             stage="draft",
             stage_since=self.now,
             created_by=self.actor.username,
@@ -525,6 +578,14 @@ class CycleService:
             )
         given = body.model_dump(exclude_unset=True, exclude={"version"})
         problems: list[Detail] = []
+        marks = marking_fields(
+            self.actor,
+            self.catalog,
+            given.pop("marking", None),
+            given.pop("releasable_to", None),
+            (),
+            problems,
+        )
         data = self._check(given, problems)
         start = data.get("start", p.start_date)
         end = data.get("end", p.end_date)
@@ -549,6 +610,8 @@ class CycleService:
         }
         for key, value in data.items():
             setattr(p, columns.get(key, key), value)
+        for key, stored in marks.items():
+            setattr(p, key, stored)
         if not restrict(self.actor, "proposal:write").allows(p.agency_id, [p.country_iso3]):
             raise Forbidden(f"you may not move proposal {code} to {p.country_iso3}")
         p.requested_total = _total(p.levels, p.fiscal_years)
@@ -950,6 +1013,8 @@ def _snapshot(p: Proposal) -> dict[str, Any]:
         "assessment_id": p.assessment_id,
         "restriction_flag": p.restriction_flag,
         "vetting_flag": p.vetting_flag,
+        "marking": p.marking,
+        "releasable_to": decode(p.releasable_to),
         "stage": p.stage,
         "round": p.round,
         "concurrences": [

@@ -17,6 +17,7 @@ from ssaplan.cycle.analytics import CycleAnalytics
 from ssaplan.cycle.models import STAGES
 from ssaplan.cycle.schemas import CalendarPublic, CommentPublic, ProposalCreate
 from ssaplan.cycle.service import TERMINAL, CycleService
+from ssaplan.portfolio.visibility import view_of
 from ssaplan.reference.catalog import get_catalog
 from ssaplan.ui.charts import bars
 from ssaplan.ui.templating import render
@@ -62,7 +63,8 @@ def cycle_page(
         service = CycleService(session, actor)
         cal = _calendar(service, fiscal_year)
         fy = fiscal_year or (cal.fiscal_year if cal else None)
-        listing = service.list_proposals(fiscal_year=fy).proposals
+        page = service.list_proposals(fiscal_year=fy)
+        listing = page.proposals
         years = service.calendar_years()
     counts = {s: sum(1 for p in listing if p.stage == s) for s in STAGES}
     shown = [p for p in listing if stage is None or p.stage == stage]
@@ -75,6 +77,7 @@ def cycle_page(
             "years": years,
             "counts": counts,
             "proposals": shown,
+            "withheld": page.withheld,
             "stage": stage,
             "may_propose": can(actor, "proposal:write"),
             "names": _country_names(),
@@ -287,13 +290,23 @@ def _proposal_from_form(form: dict[str, str], objectives: list[Any]) -> dict[str
         "fiscal_years": _numbers(form.get("fiscal_years", "")),
         "restriction_flag": form.get("restriction_flag") == "on",
         "vetting_flag": form.get("vetting_flag") == "on",
+        "marking": form.get("marking") or None,
+        "releasable_to": [c.strip() for c in form.get("releasable_to", "").split(",") if c.strip()]
+        or None,
     }
 
 
 def _form_context(actor: Actor, cal: CalendarPublic | None) -> dict[str, Any]:
     c = get_catalog()
     fy = cal.fiscal_year if cal else date.today().year + 1
+    ceiling = view_of(actor, c).ceiling
     return {
+        # The markings the proposer may give (none above their own ceiling).
+        "markings": [
+            (m.id, m.name)
+            for m in sorted(c.markings.values(), key=lambda m: m.rank)
+            if ceiling is None or m.rank <= ceiling
+        ],
         "cal": cal,
         "fy": fy,
         "agencies": sorted(c.agencies.values(), key=lambda a: a.id),
