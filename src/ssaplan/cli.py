@@ -14,7 +14,17 @@ import typer
 from typer.core import TyperGroup
 
 from ssaplan import __version__, domains
-from ssaplan.clikit import CliState, DbOpt, JsonOpt, db_url, emit, info, open_store, state
+from ssaplan.clikit import (
+    CliState,
+    DbOpt,
+    JsonOpt,
+    close_stores,
+    db_url,
+    emit,
+    info,
+    open_store,
+    state,
+)
 from ssaplan.core.errors import BadRequest, Conflict, Detail, Invalid, SsaplanError
 from ssaplan.core.spec import load
 
@@ -224,14 +234,22 @@ def main(argv: list[str] | None = None) -> None:
 
     Typer (standalone mode) answers bad usage with exit 2; our own errors become one
     line on stderr and exit 1 (plus the error envelope on stdout with ``--json``).
+    Every database the command opened is closed when it ends, however it ends.
     """
+    args = sys.argv[1:] if argv is None else argv
+    domains.install()
+    try:
+        _run(args)
+    finally:
+        close_stores()
+
+
+def _run(args: list[str]) -> None:
     import pydantic
     import sqlalchemy.exc
 
     from ssaplan.reference.catalog import ReferenceDataError
 
-    args = sys.argv[1:] if argv is None else argv
-    domains.install()
     try:
         app(args=args, prog_name="ssaplan")
     except SsaplanError as exc:

@@ -64,7 +64,11 @@ def db_url(st: CliState) -> str:
     return st.db or os.environ.get("SSAPLAN_DB") or DEFAULT_DB
 
 
+_OPENED: list[Store] = []
+
+
 def open_store(st: CliState, *, require_schema: bool = True) -> Store:
+    """The command's database (closed by :func:`close_stores` when the command ends)."""
     url = db_url(st)
     if require_schema:
         path = sqlite_path(url)
@@ -74,9 +78,18 @@ def open_store(st: CliState, *, require_schema: bool = True) -> Store:
                 f"database {url!r} does not exist: run `ssaplan --db {url} init` first"
             )
     store = Store(url)
+    _OPENED.append(store)
     if require_schema:
         require_current_schema(store)
     return store
+
+
+def close_stores() -> None:
+    """Close the connections of every store the command opened (a command run in an
+    existing process, such as the tests', would otherwise leave them to the garbage
+    collector: PostgreSQL connections then close unannounced)."""
+    while _OPENED:
+        _OPENED.pop().dispose()
 
 
 def _default(value: Any) -> Any:
