@@ -1,6 +1,7 @@
-"""Markings in coordination (issue 10, item 8): the donor matrix, burden sharing, gaps
-and the donor-activity lists are computed over the programs and donor activities the
-reader may see, so a hidden program's or activity's dollars are in no figure they get.
+"""Markings in coordination (issue 10, item 8): the donor matrix, burden sharing, gaps,
+the donor-activity lists and the overlap run's own figures are computed over the
+programs and donor activities the reader may see, so a hidden program's or activity's
+dollars (or existence) are in no figure they get.
 
 Over the small world (conftest.py), one program and one donor activity are marked:
 
@@ -21,9 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from ssaplan.coordination.donor_analysis import DonorAnalysis
 from ssaplan.coordination.gap_analysis import GapAnalysis
+from ssaplan.coordination.models import OverlapRun
+from ssaplan.coordination.overlaps import OverlapService
 from ssaplan.coordination.regional import RegionalAnalysis
 from ssaplan.coordination.service import CoordinationService
 from ssaplan.core.errors import Invalid, NotFound
@@ -34,7 +38,7 @@ from ssaplan.portfolio.schemas import ProgramUpdate
 from ssaplan.portfolio.service import PortfolioService
 from ssaplan.portfolio.visibility import encode
 from tests.apibase import Api
-from tests.conftest import OPERATOR
+from tests.conftest import OPERATOR, PASSWORD, web_login
 from tests.coordination.conftest import LOADER, World, build_world, donor_rows
 
 M = 1_000_000
@@ -166,3 +170,126 @@ def test_api_iati_import_refuses_a_marking_above_the_ceiling_and_an_unknown_one(
         assert r.status_code == 422, r.text
         detail = r.json()["error"]["details"][0]
         assert detail["loc"] == ["query", "marking"] and message in detail["msg"]
+
+
+# --- the overlap run's own figures ----------------------------------------------------
+SKIPPED_ACTIVITY = "DEMO-XX-0004"  # no partner: the run skips it
+
+
+def hide_the_skipped_activity(store: Store) -> None:
+    with store.transaction() as session:
+        CoordinationService(session, LOADER).replace_activities(
+            [r for r in donor_rows() if r.identifier == SKIPPED_ACTIVITY],
+            source_file="skipped.xml",
+            version="2.03",
+            imported_at=utcnow(),
+            marking="CUI",
+        )
+
+
+def test_the_overlap_run_counts_only_what_the_reader_may_see(store: Store, marked: World) -> None:
+    """SOM_A (CUI) and the UK activity (CUI, REL TO NATO) are each in a likely pair; the
+    skipped DEMO-XX-0004 is CUI too. A reader's run figures are those of the pairs and
+    activities they may see, with the pairs withheld counted: no figure reveals a
+    hidden record. The older run (its pairs no longer kept) reads the same."""
+    hide_the_skipped_activity(store)
+    for _ in range(2):
+        with store.transaction() as session:
+            OverlapService(session, LOADER).run()
+    with store.session() as session:
+        svc = OverlapService(session, READERS["usg"])
+        every = svc.pairs(limit=1000)
+        assert every.run is not None
+        full_skipped = {s["id"] for s in svc.skipped(every.run.id)}
+    full = every.run
+    assert full.withheld == 0 and full.pairs == every.total and full.pairs > 0
+    assert SKIPPED_ACTIVITY in full_skipped
+    hidden_for = {
+        "usg": set(),
+        "ceiling-u": {marked.som_a, GB_ACTIVITY, SKIPPED_ACTIVITY},
+        "gbr": {marked.som_a, SKIPPED_ACTIVITY},  # REL TO NATO reaches the UK
+    }
+    for name, actor in READERS.items():
+        hidden = hidden_for[name]
+        with store.session() as session:
+            svc = OverlapService(session, actor)
+            page = svc.pairs(limit=1000)
+            latest, older = svc.runs()[:2]
+            skipped = {s["id"] for s in svc.skipped(latest.id)}
+        run = page.run
+        assert run is not None and run.id == latest.id
+        shown = [p for p in every.items if not ({p.a, p.b} & hidden)]
+        assert {(p.a, p.b) for p in page.items} == {(p.a, p.b) for p in shown}, name
+        assert run.pairs == len(shown) == page.total, name
+        assert run.likely == sum(p.likely for p in shown), name
+        assert run.withheld == full.pairs - len(shown), name
+        compared_hidden = len(hidden - {SKIPPED_ACTIVITY})
+        assert run.activities == full.activities - compared_hidden, name
+        assert run.skipped == full.skipped - (SKIPPED_ACTIVITY in hidden), name
+        assert skipped == full_skipped - hidden, name
+        figures = (run.pairs, run.likely, run.activities, run.skipped, run.withheld)
+        assert (latest.pairs, latest.likely, latest.activities, latest.skipped) == figures[:4]
+        assert (older.pairs, older.likely, older.activities, older.skipped, older.withheld) == (
+            figures
+        ), name
+        if name == "usg":
+            assert run == full
+            continue
+        assert run.withheld > 0, name
+        # The engine's own work counts (blocks, candidates) and the world's size cover
+        # every record: a restricted reader gets the recounted figures only.
+        assert run.stats["pairs"] == run.pairs and run.stats["likely"] == run.likely
+        assert run.stats["activities"] == run.activities
+        assert "candidates" not in run.stats and "blocks" not in run.stats
+        assert run.inputs == {}
+
+
+def test_a_run_stored_before_its_counts_by_marking_reads_unknown_to_a_restricted_reader(
+    store: Store, marked: World
+) -> None:
+    for _ in range(2):
+        with store.transaction() as session:
+            OverlapService(session, LOADER).run()
+    with store.transaction() as session:
+        for record in session.execute(select(OverlapRun)).scalars():
+            record.stats = {k: v for k, v in record.stats.items() if k != "marked"}
+    with store.session() as session:
+        latest, older = OverlapService(session, READERS["ceiling-u"]).runs()[:2]
+        full_latest, full_older = OverlapService(session, READERS["usg"]).runs()[:2]
+    # The latest run's pairs are kept: recounted. Nothing else can be known for them.
+    assert latest.pairs is not None and 0 < latest.withheld == full_latest.pairs - latest.pairs
+    assert (latest.activities, latest.skipped) == (None, None)
+    assert (older.pairs, older.likely, older.activities, older.withheld) == (None,) * 4
+    assert (full_older.pairs, full_older.withheld) == (full_latest.pairs, 0)
+
+
+def test_the_overlap_page_and_api_state_the_pairs_withheld(api: Api) -> None:
+    world = build_world(api.store)
+    mark(api.store, world)
+    hide_the_skipped_activity(api.store)
+    with api.store.transaction() as session:
+        OverlapService(session, LOADER).run()
+    headers = api.login("u-viewer", "viewer")
+    runner = api.login("u-runner", "admin")
+    with api.store.transaction() as session:
+        for name in ("u-viewer", "u-runner"):
+            user = get_user(session, name)
+            update_user(session, OPERATOR, name, version=user.version, marking_ceiling="U")
+    # A runner below a record's marking: the answer is theirs too.
+    ran = api.client.post("/api/overlaps/runs", json={}, headers=runner)
+    assert ran.status_code == 201, ran.text
+    assert ran.json()["run"]["withheld"] > 0
+    assert SKIPPED_ACTIVITY not in {s["id"] for s in ran.json()["skipped"]}
+    everything = api.client.get("/api/overlaps?limit=1000", headers=api.login("boss", "admin"))
+    body = api.client.get("/api/overlaps?limit=1000", headers=headers).json()
+    run = body["run"]
+    assert run["pairs"] == body["total"] and run["withheld"] > 0
+    assert run["withheld"] == everything.json()["run"]["pairs"] - run["pairs"]
+    assert everything.json()["run"]["withheld"] == 0
+    runs = api.client.get("/api/overlaps/runs", headers=headers).json()
+    assert runs[0]["pairs"] == run["pairs"] and runs[0]["withheld"] == run["withheld"]
+    web_login(api.client, "u-viewer", PASSWORD)
+    page = api.client.get("/coordination").text
+    assert f"{run['pairs']:,} pairs" in page
+    assert f"{run['withheld']} pair(s) withheld" in page
+    assert f"{run['activities']:,} programs and donor activities compared" in page

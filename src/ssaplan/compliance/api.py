@@ -9,6 +9,7 @@ need ``compliance:vet`` (planners within their scope, admins) — the service de
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Annotated
 
@@ -115,6 +116,52 @@ def create_restriction(
     return change.restriction
 
 
+@router.get(
+    "/restrictions.csv",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "the restrictions CSV, with marking and releasable_to",
+        }
+    },
+)
+def export_restrictions(
+    store: StoreDep,
+    actor: Reader,
+    audience: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="public, us-government, or a partner country or organization "
+            "code; default: your own view",
+        ),
+    ] = None,
+    country: Annotated[str | None, Query(max_length=200)] = None,
+    type: Annotated[str | None, Query(max_length=64)] = None,
+    in_force_on: Annotated[date | None, Query(description="in force on this day")] = None,
+) -> Response:
+    """The restrictions the caller may read (and ``audience`` may see) as the CSV the
+    import reads, with ``marking`` and ``releasable_to``; a last ``# ...`` row and the
+    ``X-Withheld`` headers say how many were withheld, by reason."""
+    buffer = io.StringIO(newline="")
+    with store.session() as session:
+        summary = ComplianceService(session, actor).restrictions.export_csv(
+            buffer, audience=audience, country=country, type=type, in_force_on=in_force_on
+        )
+    by = summary["withheld_by"]
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="compliance-restrictions.csv"',
+            "X-Audience": summary["audience"],
+            "X-Withheld": str(summary["withheld"]),
+            "X-Withheld-By": ", ".join(f"{k}={v}" for k, v in by.items()),
+        },
+    )
+
+
 @router.post("/restrictions/import")
 async def import_restrictions(
     store: StoreDep,
@@ -123,7 +170,7 @@ async def import_restrictions(
         UploadFile,
         File(
             description="CSV: country, type, start, end, citation, waiver_accounts, "
-            "waiver_start, waiver_end"
+            "waiver_start, waiver_end (optional: waiver_citation, marking, releasable_to)"
         ),
     ],
 ) -> RestrictionsImportPublic:

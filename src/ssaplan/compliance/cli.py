@@ -196,7 +196,8 @@ def restrictions_import(
         Path,
         typer.Argument(
             metavar="FILE.csv",
-            help="country, type, start, end, citation, waiver_accounts, waiver_start, waiver_end",
+            help="country, type, start, end, citation, waiver_accounts, waiver_start, "
+            "waiver_end (and optionally waiver_citation, marking, releasable_to)",
         ),
     ],
     db: DbOpt = None,
@@ -227,6 +228,66 @@ def restrictions_import(
                 )
 
     emit(st, report.model_dump(mode="json"), human)
+
+
+@restrictions_app.command("export")
+def restrictions_export(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write here instead of stdout")
+    ] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option(
+            help="public, us-government, or a partner country or organization code "
+            "(default: everything you may read)"
+        ),
+    ] = None,
+    country: Annotated[str | None, typer.Option(help="ISO3 or name")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="restriction type, e.g. coup")] = None,
+    in_force_on: Annotated[
+        str | None, typer.Option("--in-force-on", metavar="YYYY-MM-DD", help="in force on this day")
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the register as the restrictions CSV (with marking and releasable_to), for an
+    audience; a last `# ...` row states what it withheld (the import skips it)."""
+    import io
+
+    st = state(ctx, db, as_json)
+    buffer = io.StringIO(newline="")
+    with _service(st) as svc:
+        summary = svc.restrictions.export_csv(
+            buffer,
+            audience=audience,
+            country=country,
+            type=type,
+            in_force_on=_day(in_force_on, "--in-force-on"),
+        )
+    text = buffer.getvalue()
+    by = summary["withheld_by"]
+    line = (
+        f"{summary['restrictions']} restriction(s) for {summary['audience']}; "
+        f"{summary['withheld']} withheld ({by['above_ceiling']} above the marking ceiling, "
+        f"{by['not_releasable']} not releasable to {summary['audience']})"
+    )
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            from ssaplan.core.errors import BadRequest
+
+            raise BadRequest(f"cannot write {output}: {exc.strerror or exc}") from exc
+        summary["file"] = str(output)
+        emit(st, summary, lambda: info(f"wrote {output}: {line}"))
+        return
+
+    def human() -> None:
+        _write(text)
+        info(line)
+
+    emit(st, {**summary, "csv": text}, human)
 
 
 @restrictions_app.command("programs")

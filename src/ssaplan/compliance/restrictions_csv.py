@@ -1,14 +1,22 @@
 """Reading the restrictions register from CSV, checking every cell and the file as a whole.
 
-Columns, exactly (any order, header names case-insensitive)::
+Columns (any order, header names case-insensitive), these eight required::
 
     country, type, start, end, citation, waiver_accounts, waiver_start, waiver_end
 
+and three optional ones, which the export (:func:`write_restrictions`) always writes::
+
+    waiver_citation, marking, releasable_to
+
 One row is one restriction, or one waiver of it: rows repeating the same country,
-type, start and end (and citation) are one restriction with several waivers.
-``end`` empty means open-ended. ``waiver_accounts`` lists account ids separated
-by ``|`` or ``;`` (empty: no waiver on that row); ``waiver_end`` empty means the
-waiver runs as long as the restriction. Dates are ``YYYY-MM-DD`` and inclusive.
+type, start and end (and citation, marking and releasable-to list) are one restriction
+with several waivers. ``end`` empty means open-ended. ``waiver_accounts`` lists account
+ids separated by ``|`` or ``;`` (empty: no waiver on that row); ``waiver_end`` empty
+means the waiver runs as long as the restriction. Dates are ``YYYY-MM-DD`` and
+inclusive. ``marking`` (a code or name) and ``releasable_to`` (partner and organization
+codes separated by ``;``) are read as text here; the service checks them against the
+catalog and the importer's ceiling (docs/markings.md), as the programs CSV's are. A last
+row whose first cell starts with ``# `` (what an export withheld) is skipped.
 
 All or nothing: every problem is collected and raised at once as
 :class:`~ssaplan.core.errors.Invalid`, each ``Detail`` located as
@@ -21,10 +29,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from ssaplan.compliance.inputs import Restriction, Waiver, overlap
 from ssaplan.core.errors import Detail, Invalid
@@ -40,6 +49,14 @@ COLUMNS = (
     "waiver_start",
     "waiver_end",
 )
+OPTIONAL_COLUMNS = ("waiver_citation", "marking", "releasable_to")
+EXPORT_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
+# A trailing row whose first cell starts with this says what the export withheld; the
+# importer skips it (the programs CSV's convention).
+NOTE_PREFIX = "# "
+# A text cell a spreadsheet would run as a formula gets a leading ``'`` on export and
+# loses it on import (the programs CSV's guard; compliance does not import ingest).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 MAX_BYTES = 5_000_000
 MAX_ROWS = 20_000
 MAX_LINE_CHARS = 4_000
@@ -63,17 +80,28 @@ def iso3_only(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class Marks:
+    """A restriction's ``marking`` and ``releasable_to`` cells as the file gives them:
+    ``None`` when the file has no such column (and, for ``marking``, when the cell is
+    empty); ``releasable_to`` an empty tuple for an empty cell (no list)."""
+
+    marking: str | None = None
+    releasable_to: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class RestrictionsFile:
     """What a valid file holds: its restrictions, and warnings that did not stop it.
 
     ``lines[i]`` is the line of the first row of ``restrictions[i]`` (for messages that
-    point back into the file).
+    point back into the file); ``marks[i]`` its marking cells, unchecked.
     """
 
     restrictions: tuple[Restriction, ...]
     warnings: tuple[Detail, ...]
     rows: int
     lines: tuple[int, ...] = ()
+    marks: tuple[Marks, ...] = ()
 
 
 @dataclass
@@ -85,6 +113,7 @@ class _Row:
     end: date | None
     citation: str
     waiver: Waiver | None
+    marks: Marks = Marks()
 
 
 class _Problems:
@@ -155,10 +184,11 @@ def read_restrictions(
     assembled = _assemble(rows, problems)
     problems.raise_if_any()
     return RestrictionsFile(
-        tuple(r for r, _ in assembled),
+        tuple(r for r, _, _ in assembled),
         tuple(problems.warnings),
         len(rows),
-        tuple(line for _, line in assembled),
+        tuple(line for _, line, _ in assembled),
+        tuple(marks for _, _, marks in assembled),
     )
 
 
@@ -211,11 +241,12 @@ def _header(cells: list[str], problems: _Problems) -> list[str] | None:
     names = [c.strip().lower() for c in cells]
     ok = True
     for index, cell in enumerate(names):
-        if cell not in COLUMNS:
+        if cell not in EXPORT_COLUMNS:
             problems.error(
                 1,
                 cell or f"column {index + 1}",
-                f"unknown column; the columns are exactly: {', '.join(COLUMNS)}",
+                f"unknown column; the columns are: {', '.join(COLUMNS)} (required) and "
+                f"{', '.join(OPTIONAL_COLUMNS)} (optional)",
             )
             ok = False
         elif names.index(cell) != index:
@@ -263,6 +294,8 @@ def _read_rows(
         previous_end = reader.line_num
         if not any(v.strip() for v in values):
             continue
+        if values[0].startswith(NOTE_PREFIX) and not any(v.strip() for v in values[1:]):
+            continue  # an export's note (what it withheld), not a restriction
         data_rows += 1
         if data_rows > MAX_ROWS:
             problems.error(line, None, f"more than {MAX_ROWS} rows: split the file")
@@ -275,7 +308,7 @@ def _read_rows(
                 "contain commas",
             )
             continue
-        cells = {c: v.strip() for c, v in zip(columns, values, strict=True)}
+        cells = {c: unguard_formula(v.strip()) for c, v in zip(columns, values, strict=True)}
         row = _row(line, cells, problems, accounts, types, resolve_country)
         if row is not None:
             rows.append(row)
@@ -323,13 +356,16 @@ def _row(
         problems.error(line, "citation", "a legal citation or determination is required")
 
     waiver = None
+    waiver_citation = cells.get("waiver_citation", "")
     listed = [a.strip() for a in _SPLIT.split(cells["waiver_accounts"]) if a.strip()]
     w_start = _parse_date(
         cells["waiver_start"], line, "waiver_start", problems, required=bool(listed)
     )
     w_end = _parse_date(cells["waiver_end"], line, "waiver_end", problems, required=False)
-    if not listed and (cells["waiver_start"] or cells["waiver_end"]):
-        problems.error(line, "waiver_accounts", "waiver dates are given but no waiver accounts")
+    if not listed and (cells["waiver_start"] or cells["waiver_end"] or waiver_citation):
+        problems.error(
+            line, "waiver_accounts", "waiver dates or a citation are given but no waiver accounts"
+        )
     seen: set[str] = set()
     for account in listed:
         if account not in accounts:
@@ -344,7 +380,7 @@ def _row(
     if len(problems.errors) > before or start is None:
         return None
     if listed and w_start:
-        waiver = Waiver(frozenset(listed), w_start, w_end)
+        waiver = Waiver(frozenset(listed), w_start, w_end, waiver_citation)
         if (end is not None and w_start > end) or (w_end is not None and w_end < start):
             problems.error(
                 line,
@@ -360,10 +396,24 @@ def _row(
                 "the waiver reaches outside the restriction's period; only the days the "
                 "restriction is in force count",
             )
-    return _Row(line, country, rtype, start, end, citation, waiver)
+    return _Row(line, country, rtype, start, end, citation, waiver, _marks(cells))
 
 
-def _assemble(rows: list[_Row], problems: _Problems) -> list[tuple[Restriction, int]]:
+def _marks(cells: dict[str, str]) -> Marks:
+    marking = cells.get("marking") or None
+    listed = cells.get("releasable_to")
+    codes = None if listed is None else tuple(c.strip() for c in _SPLIT.split(listed) if c.strip())
+    return Marks(marking, codes)
+
+
+def _same_marks(a: Marks, b: Marks) -> tuple[bool, bool]:
+    """Whether two rows' marking and releasable-to cells agree (case and order aside)."""
+    marking = (a.marking or "").upper() == (b.marking or "").upper()
+    rel = {c.upper() for c in a.releasable_to or ()} == {c.upper() for c in b.releasable_to or ()}
+    return marking, rel and (a.releasable_to is None) == (b.releasable_to is None)
+
+
+def _assemble(rows: list[_Row], problems: _Problems) -> list[tuple[Restriction, int, Marks]]:
     groups: dict[tuple[str, str, date, date | None], list[_Row]] = {}
     for row in rows:
         groups.setdefault((row.country, row.type, row.start, row.end), []).append(row)
@@ -380,6 +430,16 @@ def _assemble(rows: list[_Row], problems: _Problems) -> list[tuple[Restriction, 
                     f"contradicts line {first.line}: the same {rtype} restriction on {country} "
                     f"({start} to {end or 'open-ended'}) with a different citation",
                 )
+            same_marking, same_list = _same_marks(row.marks, first.marks)
+            for column, same in (("marking", same_marking), ("releasable_to", same_list)):
+                if not same:
+                    problems.error(
+                        row.line,
+                        column,
+                        f"contradicts line {first.line}: the same {rtype} restriction on "
+                        f"{country} ({start} to {end or 'open-ended'}) with a different "
+                        f"{column.replace('_', '-')}",
+                    )
             if row.waiver in seen_waivers:
                 problems.error(row.line, None, f"repeats line {seen_waivers[row.waiver]}")
             seen_waivers.setdefault(row.waiver, row.line)
@@ -419,8 +479,8 @@ def _assemble(rows: list[_Row], problems: _Problems) -> list[tuple[Restriction, 
                     )
             if latest is None or _later_end(restriction.end, latest[0].end):
                 latest = (restriction, line)
-    first_lines = [members[0].line for members in groups.values()]
-    out = list(zip(restrictions, first_lines, strict=True))
+    firsts = [members[0] for members in groups.values()]
+    out = [(r, row.line, row.marks) for r, row in zip(restrictions, firsts, strict=True)]
     out.sort(key=lambda item: (item[0].country, item[0].type, item[0].start))
     return out
 
@@ -429,3 +489,34 @@ def _later_end(a: date | None, b: date | None) -> bool:
     if a is None:
         return b is not None
     return b is not None and a > b
+
+
+# -- writing ------------------------------------------------------------------------
+def guard_formula(value: str) -> str:
+    """A text cell that a spreadsheet would run as a formula, made inert with ``'``."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def unguard_formula(value: str) -> str:
+    """Undo :func:`guard_formula` (so a round trip changes nothing)."""
+    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+def write_restrictions(
+    rows: Iterable[dict[str, str]], out: IO[str], note: str | None = None
+) -> int:
+    """Write restriction rows (cells by :data:`EXPORT_COLUMNS`; one per restriction
+    without waivers, else one per waiver) as CSV with a header; return the number of
+    rows. ``note`` (what the export withheld) becomes a last ``# ...`` row, which
+    :func:`read_restrictions` skips."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow([guard_formula(row.get(c, "")) for c in EXPORT_COLUMNS])
+        count += 1
+    if note:
+        writer.writerow([NOTE_PREFIX + note] + [""] * (len(EXPORT_COLUMNS) - 1))
+    return count

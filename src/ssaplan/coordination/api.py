@@ -138,7 +138,8 @@ def list_pairs(
 
 @router.get("/overlaps/runs")
 def list_overlap_runs(store: StoreDep, actor: Reader) -> list[RunPublic]:
-    """Stored runs of overlap detection, newest first (``stale``: the world changed)."""
+    """Stored runs of overlap detection, newest first (``stale``: the world changed); the
+    figures count what the caller may see (``withheld``: the pairs they may not)."""
     with store.session() as session:
         return OverlapService(session, actor).runs()
 
@@ -146,13 +147,13 @@ def list_overlap_runs(store: StoreDep, actor: Reader) -> list[RunPublic]:
 @router.post("/overlaps/runs", status_code=201)
 def create_overlap_run(body: RunRequest, store: StoreDep, actor: Runner) -> RunResult:
     """Run overlap detection over every stored program and donor activity now and keep
-    the run (its pairs replace the previous run's)."""
+    the run (its pairs replace the previous run's). The answer's figures and skipped
+    activities are those the runner may see (``withheld``: the pairs they may not)."""
     with unit_of_work(store) as session:
         outcome = OverlapService(session, actor).run(
             within_agency=body.within_agency, donor_pairs=body.donor_pairs
         )
-    skipped = [s.as_dict() for s in outcome.result.skipped] + outcome.set_aside
-    return RunResult(run=outcome.run, skipped=[SkippedPublic(**s) for s in skipped])
+    return RunResult(run=outcome.run, skipped=[SkippedPublic(**s) for s in outcome.skipped_shown])
 
 
 @router.get("/overlaps/marks")

@@ -85,7 +85,7 @@ def deconflict(
 
     data: dict[str, Any] = {
         "pairs": [described(p) for p in pairs],
-        "skipped": [s.as_dict() for s in result.skipped] + outcome.set_aside,
+        "skipped": outcome.skipped_shown,
         "orphan_marks": [list(m) for m in result.orphan_marks],
         "stats": dict(result.stats),
         "run": outcome.run.model_dump(mode="json"),
@@ -105,9 +105,11 @@ def deconflict(
             lines.append(f"  ... {len(pairs) - 30} more (use --json for all)")
         sys.stdout.write("\n".join(lines) + "\n")
         run = outcome.run
+        withheld = f", {run.withheld:,} pair(s) withheld by their marking" if run.withheld else ""
         info(
-            f"run {run.id}: {run.activities:,} activities compared, {run.pairs:,} pairs "
-            f"({run.likely:,} likely), {len(data['skipped'])} skipped, in {run.seconds:.1f} s"
+            f"run {run.id}: {run.activities or 0:,} activities compared, {run.pairs or 0:,} "
+            f"pairs ({run.likely or 0:,} likely){withheld}, {len(data['skipped'])} skipped, "
+            f"in {run.seconds:.1f} s"
         )
 
     emit(st, data, human)

@@ -9,6 +9,13 @@ and reviewers' marks on its pairs.
 * A run is **stale** when programs or donor activities changed after it (its
   ``inputs`` differ from :func:`.inputs.fingerprint`); the queue says so and offers a
   re-run. Marks made after a run apply to it at once (they are joined when read).
+* Markings (docs/markings.md): a run reads every record, whoever runs it, but a reader
+  sees its figures over what they may see. The queue lists a pair only when the reader
+  may see both sides; the run's ``pairs`` and ``likely`` are recounted over those pairs
+  (the latest run) and ``withheld`` counts the others; ``activities`` and ``skipped``
+  come from counts the run keeps by marking and releasable-to list (``stats["marked"]``),
+  which also give an older run's pair counts. The engine's own work counts, the world's
+  size (``inputs``) and orphan marks are not shown to a restricted reader.
 * Marks (:class:`~ssaplan.coordination.models.OverlapMark`) are written with
   ``coordination:review`` inside the actor's scope: an agency's reviewer may mark a
   pair when one of its programs is the agency's (or in the reviewer's countries);
@@ -20,11 +27,24 @@ and reviewers' marks on its pairs.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, and_, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ssaplan.coordination.engine import OverlapConfig, OverlapResult, find_overlaps, pair_key
@@ -67,12 +87,19 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """A stored run and the engine's full result (what ``ssaplan deconflict`` prints)."""
+    """A stored run (as its runner may see it) and the engine's full result (what
+    ``ssaplan deconflict`` prints); ``skipped_shown`` the skipped and set-aside
+    activities the runner may see."""
 
     run: RunPublic
     result: OverlapResult
     titles: dict[str, tuple[str, str]]  # id -> (title, owner name)
     set_aside: list[dict[str, str]]
+    skipped_shown: list[dict[str, str]] = field(default_factory=list)
+
+
+# A record's marking and releasable-to list as stored: ("CUI", ";NATO;").
+Marking = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -138,6 +165,7 @@ class OverlapService:
             progress=progress,
         )
         skipped = [s.as_dict() for s in result.skipped] + world.set_aside
+        marked = self._markings()
         record = OverlapRun(
             created_at=utcnow(),
             created_by=self.actor.username,
@@ -154,7 +182,7 @@ class OverlapService:
                 for k, v in result.stats.items()
                 if isinstance(v, int | float | str) or v is None
             }
-            | {"skipped": len(skipped)},
+            | {"skipped": len(skipped), "marked": _tallies(world, result, marked)},
             skipped=skipped[:SKIPPED_KEPT],
             orphan_marks=orphans + [list(m) for m in result.orphan_marks],
             activities=len(world.activities) - len(result.skipped),
@@ -198,7 +226,49 @@ class OverlapService:
             ),
         )
         titles = {code: (side.title, side.owner_name) for code, side in world.sides.items()}
-        return RunOutcome(self._run_public(record, inputs_now), result, titles, world.set_aside)
+        audience = self._audience()
+        # An engine-skipped activity by its side; a set-aside one is the donor activity
+        # (its identifier is a program's id: the program stands for it).
+        refs = [world.sides[s.id].ref for s in result.skipped]
+        refs += [f"donor:{s['id']}" for s in world.set_aside]
+        shown = [
+            s
+            for s, ref in zip(skipped, refs, strict=True)
+            if self._shows(audience, marked.get(ref))
+        ]
+        return RunOutcome(
+            self._run_public(record, inputs_now), result, titles, world.set_aside, shown
+        )
+
+    def _markings(self) -> dict[str, Marking]:
+        """Every program's and donor activity's marking, by its side's reference (two
+        reads, whatever the size of the world)."""
+        out: dict[str, Marking] = {
+            f"program:{pk}": (m, r)
+            for pk, m, r in self.session.execute(
+                select(Program.id, Program.marking, Program.releasable_to)
+            )
+        }
+        for identifier, m, r in self.session.execute(
+            select(DonorActivity.identifier, DonorActivity.marking, DonorActivity.releasable_to)
+        ):
+            out[f"donor:{identifier}"] = (m, r)
+        return out
+
+    def _audience(self) -> visibility.Audience:
+        return visibility.audience_of(self.actor, self.catalog)
+
+    def _shows(self, audience: visibility.Audience, marking: Marking | None) -> bool:
+        """Whether ``audience`` may see a record so marked (``None``: a record not found,
+        shown only to readers without limits)."""
+        if audience.unrestricted:
+            return True
+        if marking is None:
+            return False
+        return (
+            visibility.verdict(audience, self.catalog, marking[0], visibility.decode(marking[1]))
+            is None
+        )
 
     def _store_pairs(
         self,
@@ -247,7 +317,8 @@ class OverlapService:
             progress("saving pairs", total, total)
 
     def latest_run(self) -> RunPublic | None:
-        """The run whose pairs are kept (the latest), or None before the first run."""
+        """The run whose pairs are kept (the latest), or None before the first run; its
+        figures as the reader may see them."""
         require(self.actor, "read")
         record = self.session.execute(
             select(OverlapRun).where(OverlapRun.pairs_kept).order_by(OverlapRun.id.desc()).limit(1)
@@ -255,7 +326,7 @@ class OverlapService:
         return self._run_public(record) if record is not None else None
 
     def runs(self, limit: int = 20) -> list[RunPublic]:
-        """Stored runs, newest first."""
+        """Stored runs, newest first; their figures as the reader may see them."""
         require(self.actor, "read")
         now = world_fingerprint(self.session)
         rows = self.session.execute(
@@ -264,32 +335,129 @@ class OverlapService:
         return [self._run_public(r, now) for r in rows]
 
     def skipped(self, run_id: int) -> list[dict[str, str]]:
+        """The activities a run skipped (or set aside) that the reader may see now."""
         require(self.actor, "read")
         record = self.session.get(OverlapRun, run_id)
         if record is None:
             raise NotFound(f"no overlap run {run_id}")
-        return list(record.skipped)
+        items = list(record.skipped)
+        audience = self._audience()
+        if audience.unrestricted:
+            return items
+        ids = sorted({s["id"] for s in items})
+        seen: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            seen |= set(
+                self.session.execute(
+                    visibility.only_visible(
+                        select(Program.code).where(Program.code.in_(chunk)), audience, self.catalog
+                    )
+                ).scalars()
+            )
+            seen |= set(
+                self.session.execute(
+                    visibility.only_visible(
+                        select(DonorActivity.identifier).where(DonorActivity.identifier.in_(chunk)),
+                        audience,
+                        self.catalog,
+                        marked=DonorActivity,
+                    )
+                ).scalars()
+            )
+        return [s for s in items if s["id"] in seen]
 
     def _run_public(self, r: OverlapRun, now: dict[str, Any] | None = None) -> RunPublic:
         now = now if now is not None else world_fingerprint(self.session)
+        audience = self._audience()
+        stale = r.inputs != now
+        if audience.unrestricted:
+            return RunPublic(
+                id=r.id,
+                created_at=r.created_at,
+                created_by=r.created_by,
+                settings=r.settings,
+                inputs=r.inputs,
+                stats={
+                    k: v
+                    for k, v in r.stats.items()
+                    if isinstance(v, int | float | str) or v is None
+                },
+                activities=r.activities,
+                pairs=r.pairs,
+                likely=r.likely,
+                seconds=r.seconds,
+                skipped=int(r.stats.get("skipped", len(r.skipped))),
+                orphan_marks=r.orphan_marks,
+                pairs_kept=r.pairs_kept,
+                stale=stale,
+                withheld=0,
+            )
+        # A restricted reader: every figure over what they may see (docs/markings.md).
+        tallies = r.stats.get("marked")
+        activities = skipped = pairs = likely = None
+        if isinstance(tallies, dict):
+            activities = sum(
+                n for m, rel, n in tallies.get("activities", []) if self._shows(audience, (m, rel))
+            )
+            skipped = sum(
+                n for m, rel, n in tallies.get("skipped", []) if self._shows(audience, (m, rel))
+            )
+            pairs = likely = 0
+            for ma, ra, mb, rb, n, n_likely in tallies.get("pairs", []):
+                if self._shows(audience, (ma, ra)) and self._shows(audience, (mb, rb)):
+                    pairs += n
+                    likely += n_likely
+        if r.pairs_kept:
+            # The latest run: recounted over the very pairs the reader's queue lists.
+            pairs, likely = self._visible_pair_counts(r.id, audience)
+        stats: dict[str, float | int | str | None] = {
+            "activities": activities,
+            "skipped": skipped,
+            "pairs": pairs,
+            "likely": likely,
+        }
+        if "vectorizer" in r.stats:
+            stats["vectorizer"] = str(r.stats["vectorizer"])
         return RunPublic(
             id=r.id,
             created_at=r.created_at,
             created_by=r.created_by,
             settings=r.settings,
-            inputs=r.inputs,
-            stats={
-                k: v for k, v in r.stats.items() if isinstance(v, int | float | str) or v is None
-            },
-            activities=r.activities,
-            pairs=r.pairs,
-            likely=r.likely,
+            inputs={},
+            stats=stats,
+            activities=activities,
+            pairs=pairs,
+            likely=likely,
             seconds=r.seconds,
-            skipped=int(r.stats.get("skipped", len(r.skipped))),
-            orphan_marks=r.orphan_marks,
+            skipped=skipped,
+            orphan_marks=[],
             pairs_kept=r.pairs_kept,
-            stale=r.inputs != now,
+            stale=stale,
+            withheld=None if pairs is None else r.pairs - pairs,
         )
+
+    def _visible_pair_counts(self, run_id: int, audience: visibility.Audience) -> tuple[int, int]:
+        """How many of a kept run's pairs ``audience`` may see (both sides), and how many
+        of those are likely as the queue shows them (a dismissal since counts)."""
+        joined = and_(
+            OverlapMark.first_ref == OverlapPair.first_ref,
+            OverlapMark.second_ref == OverlapPair.second_ref,
+        )
+        likely = and_(
+            OverlapPair.above, or_(OverlapMark.id.is_(None), OverlapMark.mark != "dismissed")
+        )
+        row = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((likely, 1), else_=0)), 0))
+            .select_from(OverlapPair)
+            .outerjoin(OverlapMark, joined)
+            .where(
+                OverlapPair.run_id == run_id,
+                self._side_visible(OverlapPair.first_ref, audience),
+                self._side_visible(OverlapPair.second_ref, audience),
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
     # -- the review queue ------------------------------------------------------------
     def pairs(
@@ -340,7 +508,7 @@ class OverlapService:
             stmt = stmt.where(OverlapPair.partners.like(f"% {code} %"))
         if owner:
             stmt = stmt.where(self._owner_clause(owner))
-        audience = visibility.audience_of(self.actor, self.catalog)
+        audience = self._audience()
         if not audience.unrestricted:
             # A pair shows only when the reader may see both sides (docs/markings.md).
             stmt = stmt.where(
@@ -660,6 +828,37 @@ class OverlapService:
                 if iso3:
                     out.setdefault(aid, []).append(iso3)
         return out
+
+
+def _tallies(
+    world: Any, result: OverlapResult, marked: dict[str, Marking]
+) -> dict[str, list[list[Any]]]:
+    """A run's counts by marking and releasable-to list, kept with it so each reader's
+    figures can be summed over what they may see: activities compared and skipped as
+    ``[marking, releasable_to, n]``, pairs as ``[marking_a, list_a, marking_b, list_b,
+    pairs, likely]``. A record without a marking (none found) counts as above every
+    ceiling."""
+    unknown: Marking = ("", "")
+
+    def of(ref: str) -> Marking:
+        return marked.get(ref, unknown)
+
+    everyone = Counter(of(world.sides[a.id].ref) for a in world.activities)
+    engine_skipped = Counter(of(world.sides[s.id].ref) for s in result.skipped)
+    set_aside = Counter(of(f"donor:{s['id']}") for s in world.set_aside)
+    compared = everyone - engine_skipped
+    pairs: Counter[tuple[str, str, str, str]] = Counter()
+    likely: Counter[tuple[str, str, str, str]] = Counter()
+    for p in result.pairs:
+        a, b = sorted((of(world.sides[p.a].ref), of(world.sides[p.b].ref)))
+        key = (*a, *b)
+        pairs[key] += 1
+        likely[key] += int(p.likely)
+    return {
+        "activities": [[m, r, n] for (m, r), n in sorted(compared.items())],
+        "skipped": [[m, r, n] for (m, r), n in sorted((engine_skipped + set_aside).items())],
+        "pairs": [[*key, n, likely[key]] for key, n in sorted(pairs.items())],
+    }
 
 
 def _entity_id(snapshot: dict[str, Any]) -> str:

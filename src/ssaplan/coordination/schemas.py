@@ -260,7 +260,15 @@ class PairPublic(BaseModel):
 
 class RunPublic(BaseModel):
     """A stored run of overlap detection; ``stale`` when programs or donor activities
-    changed after it (re-run to see them)."""
+    changed after it (re-run to see them).
+
+    The figures are the reader's (docs/markings.md): for a reader with a marking ceiling
+    or an audience, ``activities``, ``pairs``, ``likely`` and ``skipped`` count only the
+    records they may see (a pair: both sides), ``withheld`` how many pairs were left
+    out, and ``stats`` holds only those counts (``inputs`` and ``orphan_marks`` are
+    empty). A figure the run did not keep by marking (a run stored before markings
+    were counted) is ``null`` for such a reader.
+    """
 
     id: int
     created_at: datetime
@@ -268,14 +276,17 @@ class RunPublic(BaseModel):
     settings: dict[str, float | int | bool | str | list[str]]
     inputs: dict[str, int | str | None]
     stats: dict[str, float | int | str | None]
-    activities: int
-    pairs: int
-    likely: int
+    activities: int | None
+    pairs: int | None
+    likely: int | None
     seconds: float
-    skipped: int
+    skipped: int | None
     orphan_marks: list[list[str]]
     pairs_kept: bool
     stale: bool = False
+    withheld: int | None = Field(
+        0, description="pairs of the run the reader may not see (one side or both hidden)"
+    )
 
 
 class SkippedPublic(BaseModel):

@@ -402,14 +402,15 @@ def covers(session: Session, catalog: Catalog, reader: Audience, computed_for: A
     return int(wider) == 0
 
 
-def withheld_sentence(counts: dict[str, int], audience: Audience) -> str:
+def withheld_sentence(counts: dict[str, int], audience: Audience, what: str = "program") -> str:
     """The withheld statement an export carries, e.g. "3 program(s) withheld for public:
-    2 marked above the audience's ceiling, 1 not releasable to public"."""
+    2 marked above the audience's ceiling, 1 not releasable to public" (``what`` names
+    the records: ``restriction`` for the restrictions CSV)."""
     total = sum(counts.values())
     if not total:
-        return f"No programs withheld for {audience.label}."
+        return f"No {what}s withheld for {audience.label}."
     return (
-        f"{total} program(s) withheld for {audience.label}: {counts.get('above_ceiling', 0)} "
+        f"{total} {what}(s) withheld for {audience.label}: {counts.get('above_ceiling', 0)} "
         f"marked above the reader's marking ceiling, {counts.get('not_releasable', 0)} not "
         f"releasable to {audience.label}."
     )

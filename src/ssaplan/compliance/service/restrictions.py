@@ -5,9 +5,10 @@ Every write records, in its audit summary, the programs whose findings it change
 review trigger of the monitoring domain, see :meth:`ComplianceService.restriction_changes`).
 
 Markings (docs/markings.md): a restriction the reader may not read is left out of their
-lists (counted in ``withheld``) and is 404 to them, like a missing id. Eligibility is
-still judged on it for everyone — it gates money — but the text it would show (its own
-citation, source document and waivers' citations) is replaced by a notice.
+lists and the CSV export (counted in ``withheld``) and is 404 to them, like a missing
+id. Eligibility is still judged on it for everyone — it gates money — but the text it
+would show (its own citation, source document and waivers' citations) is replaced by a
+notice.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 
 from ssaplan.compliance import inputs
 from ssaplan.compliance.models import Restriction, Waiver
-from ssaplan.compliance.restrictions_csv import read_restrictions
+from ssaplan.compliance.restrictions_csv import read_restrictions, write_restrictions
 from ssaplan.compliance.schemas import (
     ImportWarning,
     RestrictionCreate,
@@ -204,6 +205,51 @@ class RestrictionService:
         self.ctx.require("read")
         return self.public(self._load(restriction_id))
 
+    def export_csv(
+        self,
+        out: IO[str],
+        *,
+        audience: str | None = None,
+        country: str | None = None,
+        type: str | None = None,
+        in_force_on: date | None = None,
+    ) -> dict[str, Any]:
+        """The register as the restrictions CSV (the importer's columns plus
+        ``waiver_citation``, ``marking`` and ``releasable_to``), for ``audience``
+        (``public``, ``us-government`` or a partner or organization code; default the
+        reader's own view), never wider than what the reader may read. Like the programs
+        CSV, a last ``# ...`` row states what was withheld (counts by reason, never which)
+        whenever the audience is restricted or something was withheld; the summary says
+        it too (``audience``, ``withheld``, ``withheld_by``)."""
+        self.ctx.require("read")
+        aud = visibility.audience_named(audience, self.ctx.actor, self.ctx.catalog)
+        rows = self.rows(country=country, type=type, in_force_on=in_force_on)
+        shown = [
+            r
+            for r in rows
+            if visibility.verdict(
+                aud, self.ctx.catalog, r.marking, visibility.decode(r.releasable_to)
+            )
+            is None
+        ]
+        ids: Any = select(Restriction.id).where(Restriction.id.in_([r.id for r in rows]))
+        counts = visibility.withheld(
+            self.ctx.session, ids, aud, self.ctx.catalog, marked=Restriction
+        )
+        stated = not aud.unrestricted or any(counts.values())
+        sentence = visibility.withheld_sentence(counts, aud, "restriction")
+        written = write_restrictions(
+            (cells for r in shown for cells in _csv_rows(r)), out, sentence if stated else None
+        )
+        return {
+            "format": "csv",
+            "restrictions": len(shown),
+            "rows": written,
+            "audience": aud.label,
+            "withheld": sum(counts.values()),
+            "withheld_by": counts,
+        }
+
     def engine_inputs(self) -> list[inputs.Restriction]:
         """Every stored restriction as the engine judges it, whoever reads: a restriction
         gates money even when the reader may not read it (its text is redacted for them)."""
@@ -363,10 +409,13 @@ class RestrictionService:
         """Load a restrictions CSV, all or nothing.
 
         A restriction is identified by country, type and start: a row group matching a
-        stored one updates it (end, citation, waivers), others are added; stored ones the
-        file does not name are kept. Any problem — in a cell, in the file, or a period
-        overlapping a stored restriction — is raised with file, line and column, and
-        nothing is written.
+        stored one updates it (end, citation, waivers, marking), others are added; stored
+        ones the file does not name are kept. ``marking`` and ``releasable_to`` follow the
+        programs CSV: a column the file lacks, or an empty ``marking``, keeps a stored
+        restriction's (``U`` for a new one); an empty ``releasable_to`` is no list. Any
+        problem — in a cell (a marking unknown or above the importer's ceiling too), in
+        the file, or a period overlapping a stored restriction — is raised with file, line
+        and column, and nothing is written.
         """
         self.ctx.require("compliance:manage")
         self.rules.ensure_loaded()
@@ -388,6 +437,18 @@ class RestrictionService:
             (r.country, r.type, r.start): (r, line)
             for r, line in zip(parsed.restrictions, parsed.lines, strict=True)
         }
+        # Each restriction's marking checked as a write's is (known, not above the
+        # importer's ceiling; known partners), named by the row and column.
+        marked: dict[tuple[str, str, date], dict[str, str]] = {}
+        for r, line, cells in zip(parsed.restrictions, parsed.lines, parsed.marks, strict=True):
+            found: list[Detail] = []
+            marked[(r.country, r.type, r.start)] = self.ctx.marking_fields(
+                cells.marking,
+                None if cells.releasable_to is None else list(cells.releasable_to),
+                (name, f"line {line}"),
+                found,
+            )
+            problems += [Detail(d.loc[:3], d.msg) for d in found]  # the column, not the index
         for key, (_r, line) in incoming.items():
             if key in stored and not self.ctx.shows(stored[key]):
                 # A stored restriction the importer may not read is not theirs to change.
@@ -446,6 +507,7 @@ class RestrictionService:
                 )
                 for w in r.waivers
             ]
+            marks = marked[(country, rtype, start)]
             if row is None:
                 row = Restriction(
                     country=country,
@@ -457,6 +519,7 @@ class RestrictionService:
                     version=1,
                     created_at=now,
                     updated_at=now,
+                    **marks,
                 )
                 row.waivers = waivers
                 self.ctx.session.add(row)
@@ -469,6 +532,7 @@ class RestrictionService:
                 same = (
                     row.end_date == r.end
                     and row.citation == r.citation
+                    and all(getattr(row, k) == v for k, v in marks.items())
                     and [_waiver_key(w) for w in row.waivers] == [_waiver_key(w) for w in waivers]
                 )
                 if same:
@@ -476,6 +540,8 @@ class RestrictionService:
                     continue
                 row.end_date = r.end
                 row.citation = r.citation
+                for column, value in marks.items():
+                    setattr(row, column, value)
                 row.source_document = source_document
                 if [_waiver_key(w) for w in row.waivers] != [_waiver_key(w) for w in waivers]:
                     row.waivers = waivers
@@ -653,6 +719,31 @@ class RestrictionService:
     def _waiver(w: tuple[frozenset[str], date, date | None, str]) -> Waiver:
         accounts, start, end, citation = w
         return Waiver(accounts=sorted(accounts), start_date=start, end_date=end, citation=citation)
+
+
+def _csv_rows(row: Restriction) -> list[dict[str, str]]:
+    """A restriction as the CSV's rows: one per waiver, or one without a waiver."""
+    base = {
+        "country": row.country,
+        "type": row.type,
+        "start": row.start_date.isoformat(),
+        "end": row.end_date.isoformat() if row.end_date else "",
+        "citation": row.citation,
+        "marking": row.marking,
+        "releasable_to": ";".join(visibility.decode(row.releasable_to)),
+    }
+    if not row.waivers:
+        return [base]
+    return [
+        {
+            **base,
+            "waiver_accounts": "|".join(sorted(w.accounts)),
+            "waiver_start": w.start_date.isoformat(),
+            "waiver_end": w.end_date.isoformat() if w.end_date else "",
+            "waiver_citation": w.citation,
+        }
+        for w in row.waivers
+    ]
 
 
 def _waiver_key(w: Waiver) -> tuple[tuple[str, ...], date, date | None, str]:
