@@ -9,17 +9,22 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from ssaplan.core.errors import Invalid, NotFound
+from ssaplan.app import create_app
+from ssaplan.core.errors import Conflict, Invalid, NotFound
 from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from ssaplan.core.users import get_user, update_user
 from ssaplan.monitoring.reviews import ReviewService
-from ssaplan.monitoring.schemas import ReserveIn, SurgeCreate
+from ssaplan.monitoring.schemas import ReserveIn, SurgeCreate, SurgeDecision
 from ssaplan.monitoring.service import MonitoringService
 from ssaplan.monitoring.surge import SurgeService
+from ssaplan.portfolio.models import Program
 from tests.apibase import Api
-from tests.conftest import OPERATOR
+from tests.conftest import OPERATOR, PASSWORD, web_login
 from tests.strategy.world import ADMIN, AS_OF, add_program, add_strategy
 
 # id -> (marking, releasable_to, planned FY2026 dollars, obligated)
@@ -256,3 +261,178 @@ def test_a_surge_over_the_api_is_422_above_the_ceiling_and_404_when_hidden(api: 
     assert api.client.get(f"/api/surges/{hidden.id}", headers=headers).status_code == 404
     listed = api.client.get("/api/surges", headers=headers).json()
     assert listed["items"] == [] and listed["withheld"]["above_ceiling"] == 1
+
+
+# -- a surge serving an objective of a strategy the reader may not see -------------------
+HIDDEN_STRATEGY = "GHA-CUI-SURGE"
+HIDDEN_OBJECTIVE = "Covert border objective [CUI]"
+HIDDEN_PAYER = "Hidden payer [CUI]"
+
+
+def _hidden_strategy_world(store: Store) -> tuple[int, int, int]:
+    """A CUI strategy (not releasable to anyone) whose objective an unmarked surge request
+    filed by unrestricted staff serves; the objective, its plan and the request's ids."""
+    from tests.strategy.world import strategy_payload
+
+    payload = strategy_payload([])
+    payload["objectives"][0]["title"] = HIDDEN_OBJECTIVE
+    payload["objectives"][0]["sustainment"]["paid_by"] = HIDDEN_PAYER
+    with store.transaction() as session:
+        s = add_strategy(
+            session,
+            [],
+            id=HIDDEN_STRATEGY,
+            marking="CUI",
+            objectives=payload["objectives"],
+        )
+        SurgeService(session, ADMIN).set_reserve("INCLE", 2027, ReserveIn(amount=10_000_000))
+        o = s.objectives[0]
+        assert o.sustainment is not None
+        surge = SurgeService(session, ADMIN).request(_request(o.id, o.sustainment.id))
+    return o.id, o.sustainment.id, surge.id
+
+
+def _hidden(text: str) -> list[str]:
+    return [x for x in (HIDDEN_STRATEGY, HIDDEN_OBJECTIVE, HIDDEN_PAYER) if x in text]
+
+
+def test_a_surge_shows_no_objective_of_a_strategy_the_reader_may_not_see(store: Store) -> None:
+    objective, plan, sid = _hidden_strategy_world(store)
+    with store.session() as session:
+        every = SurgeService(session, ADMIN).get(sid)
+        assert (every.objective, every.strategy, every.objective_title) == (
+            objective,
+            HIDDEN_STRATEGY,
+            HIDDEN_OBJECTIVE,
+        )
+        assert (every.sustainment_plan, every.paid_after_surge_by) == (plan, HIDDEN_PAYER)
+        for name in ("ceiling-u", "gbr"):
+            svc = SurgeService(session, READERS[name])
+            # The request itself is unmarked: the reader sees it, but not what it serves.
+            for shown in (svc.get(sid), svc.list_requests().items[0]):
+                assert shown.id == sid
+                assert (shown.objective, shown.strategy, shown.objective_title) == (None, "", "")
+                assert (shown.sustainment_plan, shown.paid_after_surge_by) == (None, ""), name
+                assert _hidden(shown.model_dump_json()) == [], name
+
+
+def _clear(store: Store, username: str, **clearance: str) -> None:
+    with store.transaction() as session:
+        user = get_user(session, username)
+        update_user(session, OPERATOR, username, version=user.version, **clearance)
+
+
+def test_a_hidden_strategys_objective_is_in_no_surge_answer_or_page(api: Api) -> None:
+    _, _, sid = _hidden_strategy_world(api.store)
+    readers = {"low": {"marking_ceiling": "U"}, "liaison": {"audience": "GBR"}}
+    for username, clearance in readers.items():
+        headers = api.login(username, "admin")
+        _clear(api.store, username, **clearance)
+        one = api.client.get(f"/api/surges/{sid}", headers=headers)
+        listed = api.client.get("/api/surges", headers=headers)
+        assert one.status_code == listed.status_code == 200, one.text
+        assert one.json()["objective"] is None and one.json()["strategy"] == ""
+        assert [s["id"] for s in listed.json()["items"]] == [sid]
+        assert _hidden(one.text) == _hidden(listed.text) == [], username
+        client = TestClient(create_app(api.store))
+        web_login(client, username, PASSWORD)
+        page = client.get("/surges")
+        assert page.status_code == 200
+        assert f'data-surge="{sid}"' in page.text
+        assert "an objective you may not see" in page.text
+        assert _hidden(page.text) == [], username
+    boss = api.login("boss", "admin")
+    assert _hidden(api.client.get(f"/api/surges/{sid}", headers=boss).text) == [
+        HIDDEN_STRATEGY,
+        HIDDEN_OBJECTIVE,
+        HIDDEN_PAYER,
+    ]
+
+
+def test_naming_a_hidden_strategys_objective_is_refused_like_a_missing_one(store: Store) -> None:
+    objective, plan, _ = _hidden_strategy_world(store)
+    missing_objective, missing_plan = 999_999, 999_998
+
+    def refusal(actor: Actor, o: int, p: int) -> tuple[str, list[tuple[Any, str]]]:
+        with store.transaction() as session, pytest.raises(Invalid) as err:
+            SurgeService(session, actor).request(_request(o, p))
+        return err.value.message, [(d.loc, d.msg) for d in err.value.details]
+
+    for name in ("ceiling-u", "gbr"):
+        hidden = refusal(READERS[name], objective, plan)
+        missing = refusal(READERS[name], missing_objective, missing_plan)
+        assert hidden[1] == [
+            (("body", "objective"), f"no strategy objective {objective}"),
+            (("body", "sustainment_plan"), f"no sustainment plan {plan}"),
+        ], name
+        assert missing[1] == [
+            (("body", "objective"), f"no strategy objective {missing_objective}"),
+            (("body", "sustainment_plan"), f"no sustainment plan {missing_plan}"),
+        ], name
+        assert hidden[0] == missing[0].replace(str(missing_objective), str(objective))
+
+
+def test_naming_a_hidden_strategys_objective_over_the_api_is_the_missing_ids_422(
+    api: Api,
+) -> None:
+    objective, plan, _ = _hidden_strategy_world(api.store)
+    headers = api.login("low", "admin")
+    _clear(api.store, "low", marking_ceiling="U")
+
+    def answer(o: int, p: int) -> Any:
+        body = _request(o, p).model_dump(mode="json", exclude_none=True)
+        r = api.client.post("/api/surges", json=body, headers=headers)
+        assert r.status_code == 422, r.text
+        return r.json()["error"]
+
+    hidden, missing = answer(objective, plan), answer(999_999, 999_998)
+    assert hidden["details"] == [
+        {"loc": ["body", "objective"], "msg": f"no strategy objective {objective}"},
+        {"loc": ["body", "sustainment_plan"], "msg": f"no sustainment plan {plan}"},
+    ]
+    assert [d["loc"] for d in missing["details"]] == [d["loc"] for d in hidden["details"]]
+    assert hidden["code"] == missing["code"]
+    assert hidden["message"] == missing["message"].replace("999999", str(objective))
+    assert _hidden(str(hidden)) == []
+
+
+def _programs(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Program)).scalar_one())
+
+
+def test_approving_a_surge_for_an_objective_the_approver_may_not_see_is_refused(
+    store: Store,
+) -> None:
+    _, _, sid = _hidden_strategy_world(store)
+    with store.session() as session:
+        programs = _programs(session)
+    for name in ("ceiling-u", "gbr"):
+        with store.transaction() as session, pytest.raises(Conflict) as err:
+            SurgeService(session, READERS[name]).approve(sid, SurgeDecision(version=1))
+        assert "objective you may not see" in err.value.message
+        assert _hidden(err.value.one_line()) == [], name
+    with store.session() as session:
+        assert _programs(session) == programs  # nothing created
+        assert SurgeService(session, ADMIN).reserves()[0].drawn == 0
+        assert SurgeService(session, ADMIN).get(sid).status == "requested"
+    # Someone who may see the objective approves it.
+    with store.transaction() as session:
+        done = SurgeService(session, ADMIN).approve(sid, SurgeDecision(version=1))
+    assert done.status == "approved"
+
+
+def test_approving_a_surge_for_a_program_the_approver_may_not_see_is_refused(
+    store: Store,
+) -> None:
+    objective, plan = _surge_world(store)
+    with store.transaction() as session:
+        add_program(session, id="P-GHA-CUI", marking="CUI")
+        sid = (
+            SurgeService(session, ADMIN)
+            .request(_request(objective, plan, program="P-GHA-CUI", new_program=None))
+            .id
+        )
+    with store.transaction() as session, pytest.raises(Conflict) as err:
+        SurgeService(session, READERS["ceiling-u"]).approve(sid, SurgeDecision(version=1))
+    assert "program you may not see" in err.value.message
+    assert "P-GHA-CUI" not in err.value.one_line()

@@ -266,3 +266,59 @@ def test_pages_show_the_marking_and_only_what_the_reader_may_see(api: Api) -> No
     assert client.get("/strategies/GHA-SBU").status_code == 404
     one = client.get("/strategies/GHA-U-GBR").text
     assert "UNCLASSIFIED" in one and 'title="GBR">United Kingdom' in one
+
+
+def test_a_hidden_strategys_id_is_refused_exactly_as_a_visible_taken_one(world: Any) -> None:
+    """The id namespace is shared across markings, so a hidden strategy's id cannot be
+    reused; the refusal says only that the id is not available: the same status and
+    words as for a strategy the writer sees, nothing of the hidden one."""
+    api, _, _ = world
+    writer = api.login("planner-u", "planner", "State/INL")
+    clear(api.store, "planner-u", "U", None)
+    from tests.strategy.world import strategy_payload
+
+    def create(code: str) -> tuple[int, Any]:
+        r = api.client.post("/api/strategies", json=strategy_payload([], id=code), headers=writer)
+        return r.status_code, r.json()
+
+    def rename(code: str) -> tuple[int, Any]:
+        r = api.client.patch(
+            "/api/strategies/GHA-MINE", json={"version": 1, "id": code}, headers=writer
+        )
+        return r.status_code, r.json()
+
+    assert create("GHA-MINE")[0] == 201
+    # GHA-SBU is above the writer's ceiling; GHA-U they see.
+    assert api.client.get("/api/strategies/GHA-SBU", headers=writer).status_code == 404
+    for attempt in (create, rename):
+        hidden, visible = attempt("GHA-SBU"), attempt("GHA-U")
+        assert hidden[0] == visible[0] == 422, (attempt.__name__, hidden)
+        assert hidden[1]["error"]["details"] == [
+            {
+                "loc": ["body", "id"],
+                "msg": "strategy id 'GHA-SBU' is not available: choose another id",
+            }
+        ]
+        assert str(hidden[1]).replace("GHA-SBU", "X") == str(visible[1]).replace("GHA-U", "X")
+        assert "Strategy [GHA-SBU]" not in str(hidden[1]) and "SBU" not in str(hidden[1]).replace(
+            "GHA-SBU", ""
+        )
+    # Nothing changed: the writer's own strategy keeps its id.
+    assert api.client.get("/api/strategies/GHA-MINE", headers=writer).json()["version"] == 1
+
+
+def test_the_cli_refuses_a_taken_strategy_id_in_the_same_words(
+    store: Store, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    import json
+
+    from tests.conftest import run_cli
+    from tests.strategy.world import strategy_payload
+
+    with store.transaction() as session:
+        add_strategy(session, [], id="GHA-TAKEN", marking="CUI")
+    path = tmp_path / "strategy.json"
+    path.write_text(json.dumps(strategy_payload([], id="GHA-TAKEN")), encoding="utf-8")
+    code, _, err = run_cli(capsys, "--db", store.url, "strategies", "add", str(path))
+    assert code == 1
+    assert "id: strategy id 'GHA-TAKEN' is not available: choose another id" in err

@@ -574,10 +574,20 @@ def surge_list(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -
 
     def human() -> None:
         for s in page.items:
+            serves = (
+                f"objective {s.objective} of {s.strategy}"
+                if s.objective is not None
+                else "an objective you may not see"
+            )
+            after = (
+                s.paid_after_surge_by
+                if s.sustainment_plan is not None
+                else "a plan you may not see"
+            )
             sys.stdout.write(
                 f"#{s.id:<4} {s.status:<9} {s.country} FY{s.fiscal_year} {s.account} "
-                f"${s.amount:,}  {s.title}  (objective {s.objective} of {s.strategy}; after the "
-                f"surge: {s.paid_after_surge_by}){' → ' + s.program if s.program else ''}\n"
+                f"${s.amount:,}  {s.title}  ({serves}; after the surge: {after})"
+                f"{' → ' + s.program if s.program else ''}\n"
             )
 
     emit(st, page.model_dump(mode="json"), human)

@@ -410,7 +410,11 @@ class SurgeDecision(StrictModel):
 
 
 class SurgePublic(BaseModel):
-    """A surge request and what became of it."""
+    """A surge request and what became of it.
+
+    ``objective`` (with its title and ``strategy``) and ``sustainment_plan`` (with
+    ``paid_after_surge_by``) are empty (``None``, ``""``) for a reader who may not see the
+    objective's strategy, as ``program`` is for a program they may not see."""
 
     id: int
     title: str
@@ -419,10 +423,10 @@ class SurgePublic(BaseModel):
     account: str
     fiscal_year: int
     amount: int
-    objective: int
+    objective: int | None
     objective_title: str
     strategy: str
-    sustainment_plan: int
+    sustainment_plan: int | None
     paid_after_surge_by: str
     program: str | None
     new_program: NewProgramIn | None

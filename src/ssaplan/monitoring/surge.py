@@ -11,6 +11,12 @@ Setting a reserve needs ``reserve:manage``; requesting ``surge:request`` within 
 program's scope (its agency, or the partner country); approving or refusing
 ``surge:approve``. An approved surge creates a program (or adds the money to the
 program named), links it to the objective, and draws the amount from the reserve.
+
+Objectives and sustainment plans are read through their strategy's marking
+(:mod:`ssaplan.portfolio.visibility`, ``marked=Strategy``): for a reader who may not see
+the strategy, a request names neither (no id, title or strategy id), naming one in a
+request is refused as an unknown id, and approving such a request is refused before
+anything is written (as is approving one that adds money to a program they may not see).
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ from ssaplan.portfolio.visibility import (
 from ssaplan.reference.catalog import Catalog, Kind, UnknownCode, get_catalog
 from ssaplan.strategy.models import Strategy, StrategyObjective, SustainmentPlan
 from ssaplan.strategy.service import StrategyService
+
+# What requests serve, as one reader may see it: objective id -> (its title, its
+# strategy's id); sustainment plan id -> who pays after the surge.
+_Serves = tuple[dict[int, tuple[str, str]], dict[int, str]]
 
 
 class SurgeService:
@@ -141,7 +151,9 @@ class SurgeService:
             self.catalog,
             marked=SurgeRequest,
         ).order_by(SurgeRequest.id.desc())
-        items = [self._public(s) for s in self.session.execute(stmt).scalars()]
+        rows = list(self.session.execute(stmt).scalars())
+        serves = self._serves({s.objective_id for s in rows}, {s.sustainment_plan_id for s in rows})
+        items = [self._public(s, serves) for s in rows]
         held = withheld(self.session, ids, self.audience, self.catalog, marked=SurgeRequest)
         return SurgeList(items=items, total=len(items), withheld=Withheld(**held))
 
@@ -165,7 +177,8 @@ class SurgeService:
                 )
             )
         else:
-            objective = self.session.get(StrategyObjective, data.objective)
+            # An objective of a strategy the requester may not see is unknown to them.
+            objective = self._objective(data.objective)
             if objective is None:
                 problems.append(
                     Detail(("body", "objective"), f"no strategy objective {data.objective}")
@@ -179,7 +192,7 @@ class SurgeService:
                 )
             )
         else:
-            plan = self.session.get(SustainmentPlan, data.sustainment_plan)
+            plan = self._plan(data.sustainment_plan)
             if plan is None:
                 problems.append(
                     Detail(
@@ -319,8 +332,20 @@ class SurgeService:
                 f"the FY{s.fiscal_year} {s.account_id} reserve has ${available or 0:,} left, "
                 f"less than the ${s.amount:,} requested: refuse the request or raise the reserve"
             )
-        objective = self.session.get(StrategyObjective, s.objective_id)
-        assert objective is not None  # noqa: S101 - the foreign key keeps it
+        # Approving links the program to the objective and writes the program: an approver
+        # who may not see either cannot do it (say so before anything is written; the
+        # request's page already shows them neither).
+        objective = self._objective(s.objective_id)
+        if objective is None:
+            raise Conflict(
+                f"surge request {surge_id} serves a strategy objective you may not see: "
+                "someone who may see its strategy must approve it (or refuse the request)"
+            )
+        if s.program_id is not None and self._program(s.program_id) is None:
+            raise Conflict(
+                f"surge request {surge_id} adds money to a program you may not see: "
+                "someone who may see the program must approve it (or refuse the request)"
+            )
         portfolio = PortfolioService(self.session, self.actor, self.catalog)
         fy_end = date(s.fiscal_year, 9, 30)
         if s.program_id is None:
@@ -480,10 +505,16 @@ class SurgeService:
             version=r.version,
         )
 
-    def _public(self, s: SurgeRequest) -> SurgePublic:
-        objective = self.session.get(StrategyObjective, s.objective_id)
-        plan = self.session.get(SustainmentPlan, s.sustainment_plan_id)
-        strategy = self.session.get(Strategy, objective.strategy_id) if objective else None
+    def _public(self, s: SurgeRequest, serves: _Serves | None = None) -> SurgePublic:
+        """The request as the reader may see it: the objective it serves and that
+        objective's sustainment plan only if the reader may see their strategy (else it
+        names neither, like a hidden program: their ids, titles and the strategy's id
+        would tell of a strategy the reader may not see)."""
+        if serves is None:
+            serves = self._serves({s.objective_id}, {s.sustainment_plan_id})
+        objectives, plans = serves
+        objective = objectives.get(s.objective_id)
+        paid_by = plans.get(s.sustainment_plan_id)
         program = self._program(s.program_id) if s.program_id else None
         return SurgePublic(
             id=s.id,
@@ -493,11 +524,11 @@ class SurgeService:
             account=s.account_id,
             fiscal_year=s.fiscal_year,
             amount=s.amount,
-            objective=s.objective_id,
-            objective_title=objective.title if objective else "",
-            strategy=strategy.code if strategy else "",
-            sustainment_plan=s.sustainment_plan_id,
-            paid_after_surge_by=plan.paid_by if plan else "",
+            objective=s.objective_id if objective else None,
+            objective_title=objective[0] if objective else "",
+            strategy=objective[1] if objective else "",
+            sustainment_plan=s.sustainment_plan_id if paid_by is not None else None,
+            paid_after_surge_by=paid_by or "",
             program=program.code if program else None,
             new_program=NewProgramIn.model_validate(s.new_program) if s.new_program else None,
             status=s.status,
@@ -510,6 +541,66 @@ class SurgeService:
             releasable_to=decode(s.releasable_to),
             version=s.version,
         )
+
+    # -- strategy records, through the strategy's marking ----------------------------------
+    def _objective(self, objective_id: int) -> StrategyObjective | None:
+        """The objective if the reader may see its strategy (else unknown, as a missing id)."""
+        return self.session.execute(
+            only_visible(
+                select(StrategyObjective)
+                .join(Strategy, Strategy.id == StrategyObjective.strategy_id)
+                .where(StrategyObjective.id == objective_id),
+                self.audience,
+                self.catalog,
+                marked=Strategy,
+            )
+        ).scalar_one_or_none()
+
+    def _plan(self, plan_id: int) -> SustainmentPlan | None:
+        """The sustainment plan if the reader may see its objective's strategy."""
+        return self.session.execute(
+            only_visible(
+                select(SustainmentPlan)
+                .join(StrategyObjective, StrategyObjective.id == SustainmentPlan.objective_id)
+                .join(Strategy, Strategy.id == StrategyObjective.strategy_id)
+                .where(SustainmentPlan.id == plan_id),
+                self.audience,
+                self.catalog,
+                marked=Strategy,
+            )
+        ).scalar_one_or_none()
+
+    def _serves(self, objective_ids: set[int], plan_ids: set[int]) -> _Serves:
+        """What requests serve, as the reader may see it (two queries for any number of
+        requests): objective id -> (title, strategy id); plan id -> who pays after."""
+        objectives: dict[int, tuple[str, str]] = {}
+        plans: dict[int, str] = {}
+        if objective_ids:
+            rows = self.session.execute(
+                only_visible(
+                    select(StrategyObjective.id, StrategyObjective.title, Strategy.code)
+                    .join(Strategy, Strategy.id == StrategyObjective.strategy_id)
+                    .where(StrategyObjective.id.in_(sorted(objective_ids))),
+                    self.audience,
+                    self.catalog,
+                    marked=Strategy,
+                )
+            ).all()
+            objectives = {pk: (title, code) for pk, title, code in rows}
+        if plan_ids:
+            found = self.session.execute(
+                only_visible(
+                    select(SustainmentPlan.id, SustainmentPlan.paid_by)
+                    .join(StrategyObjective, StrategyObjective.id == SustainmentPlan.objective_id)
+                    .join(Strategy, Strategy.id == StrategyObjective.strategy_id)
+                    .where(SustainmentPlan.id.in_(sorted(plan_ids))),
+                    self.audience,
+                    self.catalog,
+                    marked=Strategy,
+                )
+            ).all()
+            plans = {pk: paid_by for pk, paid_by in found}
+        return objectives, plans
 
     def _program(self, pk: int) -> Program | None:
         """The request's program if the reader may see it (else the request names none:

@@ -1108,9 +1108,14 @@ class StrategyService:
         return out
 
     def _check_code_free(self, code: str, loc: Loc, problems: list[Detail]) -> None:
+        """Refuse an id in use. Ids are unique across markings, so a strategy the writer
+        may not see holds its id too; the refusal is the same whoever holds it (visible or
+        not) and says only that the id cannot be used, nothing of the holder."""
         taken = self.session.execute(select(Strategy.id).where(Strategy.code == code)).first()
         if taken is not None:
-            problems.append(Detail(loc, f"strategy id {code!r} is already taken"))
+            problems.append(
+                Detail(loc, f"strategy id {code!r} is not available: choose another id")
+            )
 
     # -- building -----------------------------------------------------------------------
     def _new_objective(
