@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store
 from ssaplan.portfolio.fields import to_public
 from ssaplan.portfolio.filters import ProgramFilter
@@ -134,3 +135,27 @@ def test_the_kept_list_answer_follows_each_write_and_each_reader(store: Store) -
     assert after["items"][1]["title"] == "Renamed"
     assert after["items"][1]["version"] == current.version + 1
     assert listed(cleared_to_u)["items"][0]["title"] == "Renamed"
+
+
+def test_the_json_list_answer_is_byte_for_byte_the_validated_one(store: Store) -> None:
+    """The API's list answer is written from the page's data without validating it again:
+    it must equal ProgramList's own JSON of the same page, for every filter, sort and
+    page, readers with limits included (dates, markings, shares, milestones, withheld)."""
+    _seed(store)
+    low = Actor("low", "viewer", "State", ceiling="U")
+    cases = [
+        (ProgramFilter(), None, 0, "id"),
+        (ProgramFilter(), 1, 1, "-planned"),
+        (ProgramFilter(country="KEN"), 50, 0, "title"),
+        (ProgramFilter(fiscal_year=2027), 50, 0, "-obligated"),
+        (ProgramFilter(), 50, 5, "id"),  # past the end: an empty page
+    ]
+    with store.session() as session:
+        for actor in (OPERATOR, low):
+            service = PortfolioService(session, actor)
+            for flt, limit, offset, sort in cases:
+                expected = service.list_programs(
+                    flt, limit=limit, offset=offset, sort=sort
+                ).model_dump_json()
+                got = service.list_programs_json(flt, limit=limit, offset=offset, sort=sort)
+                assert got == expected, (actor.username, flt, limit, offset, sort)

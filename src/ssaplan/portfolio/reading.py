@@ -13,13 +13,14 @@ program, field for field and in the same order (``tests/portfolio/test_reading.p
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ARRAY, Integer, any_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import ColumnElement
 
 from ssaplan.core.memo import memo
 from ssaplan.portfolio.models import (
@@ -33,8 +34,6 @@ from ssaplan.portfolio.models import (
 from ssaplan.portfolio.schemas import ProgramPublic
 from ssaplan.portfolio.visibility import decode
 
-# The page's ids as one expanding parameter: no per-value coercion of a literal list.
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _P = Program.__table__.c
 _PROGRAM_COLUMNS = (
     _P.id,
@@ -61,50 +60,70 @@ _PROGRAM_COLUMNS = (
 
 _pc, _pr, _po = ProgramCountry.__table__.c, ProgramRegion.__table__.c, ProgramObjective.__table__.c
 _bl, _ms = BudgetLine.__table__.c, Milestone.__table__.c
-# The child rows of a page, one statement per kind, built once (building a statement
-# costs more than SQLite takes to run one of these).
-_COUNTRIES = (
-    select(_pc.program_id, _pc.iso3, _pc.share_bp)
-    .where(_pc.program_id.in_(_IDS))
-    .order_by(_pc.program_id, _pc.iso3)
-)
-_REGIONS = (
-    select(_pr.program_id, _pr.region_code, _pr.share_bp)
-    .where(_pr.program_id.in_(_IDS))
-    .order_by(_pr.program_id, _pr.region_code)
-)
-_OBJECTIVES = (
-    select(_po.program_id, _po.objective_id)
-    .where(_po.program_id.in_(_IDS))
-    .order_by(_po.program_id, _po.objective_id)
-)
-_BUDGET = (
-    select(
-        _bl.program_id,
-        _bl.id,
-        _bl.fiscal_year,
-        _bl.account_id,
-        _bl.planned,
-        _bl.obligated,
-        _bl.disbursed,
+
+
+def _statements(where: Any) -> dict[str, Any]:
+    """The child rows of a page, one statement per kind, with ``where(column)`` as the
+    condition on the program id."""
+    return {
+        "countries": select(_pc.program_id, _pc.iso3, _pc.share_bp)
+        .where(where(_pc.program_id))
+        .order_by(_pc.program_id, _pc.iso3),
+        "regions": select(_pr.program_id, _pr.region_code, _pr.share_bp)
+        .where(where(_pr.program_id))
+        .order_by(_pr.program_id, _pr.region_code),
+        "objectives": select(_po.program_id, _po.objective_id)
+        .where(where(_po.program_id))
+        .order_by(_po.program_id, _po.objective_id),
+        "budget": select(
+            _bl.program_id,
+            _bl.id,
+            _bl.fiscal_year,
+            _bl.account_id,
+            _bl.planned,
+            _bl.obligated,
+            _bl.disbursed,
+        )
+        .where(where(_bl.program_id))
+        .order_by(_bl.program_id, _bl.fiscal_year, _bl.id),
+        "milestones": select(
+            _ms.program_id,
+            _ms.id,
+            _ms.name,
+            _ms.requested_on,
+            _ms.approved_on,
+            _ms.obligated_on,
+            _ms.delivered_on,
+        )
+        .where(where(_ms.program_id))
+        .order_by(_ms.program_id, _ms.id),
+        "by_id": select(*_PROGRAM_COLUMNS).where(where(_P.id)),
+    }
+
+
+def _json_ids(column: Any) -> ColumnElement[bool]:
+    return column.in_(
+        select(literal_column("value")).select_from(func.json_each(bindparam("ids_json")))
     )
-    .where(_bl.program_id.in_(_IDS))
-    .order_by(_bl.program_id, _bl.fiscal_year, _bl.id)
-)
-_MILESTONES = (
-    select(
-        _ms.program_id,
-        _ms.id,
-        _ms.name,
-        _ms.requested_on,
-        _ms.approved_on,
-        _ms.obligated_on,
-        _ms.delivered_on,
-    )
-    .where(_ms.program_id.in_(_IDS))
-    .order_by(_ms.program_id, _ms.id)
-)
-_BY_ID = select(*_PROGRAM_COLUMNS).where(_P.id.in_(_IDS))
+
+
+def _array_ids(column: Any) -> ColumnElement[bool]:
+    return column == any_(bindparam("ids_array", type_=ARRAY(Integer)))
+
+
+# Built once per back end (building a statement costs more than SQLite takes to run one
+# of these); the page's ids are one parameter whatever their number (see _params).
+_BUILT: dict[str, dict[str, Any]] = {}
+
+
+def _for(session: Session) -> tuple[dict[str, Any], Any]:
+    """The statements for the session's back end, and the binder of a page's ids."""
+    name = session.get_bind().dialect.name
+    if name not in _BUILT:
+        _BUILT[name] = _statements(_array_ids if name == "postgresql" else _json_ids)
+    if name == "postgresql":
+        return _BUILT[name], lambda ids: {"ids_array": list(ids)}
+    return _BUILT[name], lambda ids: {"ids_json": json.dumps(list(ids))}
 
 
 def program_columns() -> tuple[Any, ...]:
@@ -119,21 +138,22 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     if not rows:
         return []
     conn = session.connection()
+    statements, bind = _for(session)
     wanted = [r[0] for r in rows]
     countries: dict[int, list[tuple[str, int]]] = defaultdict(list)
     regions: dict[int, list[tuple[str, int]]] = defaultdict(list)
     objectives: dict[int, list[str]] = defaultdict(list)
     budget: dict[int, list[dict[str, Any]]] = defaultdict(list)
     milestones: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    params = {"ids": wanted}
-    for pid, iso3, share in conn.execute(_COUNTRIES, params).all():
+    params = bind(wanted)
+    for pid, iso3, share in conn.execute(statements["countries"], params).all():
         countries[pid].append((iso3, share))
-    for pid, code, share in conn.execute(_REGIONS, params).all():
+    for pid, code, share in conn.execute(statements["regions"], params).all():
         regions[pid].append((code, share))
-    for pid, objective in conn.execute(_OBJECTIVES, params).all():
+    for pid, objective in conn.execute(statements["objectives"], params).all():
         objectives[pid].append(objective)
     for pid, line_id, fy, account, planned, obligated, disbursed in conn.execute(
-        _BUDGET, params
+        statements["budget"], params
     ).all():
         budget[pid].append(
             {
@@ -146,7 +166,7 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
             }
         )
     for pid, mid, name, requested, approved, obligated_on, delivered in conn.execute(
-        _MILESTONES, params
+        statements["milestones"], params
     ).all():
         milestones[pid].append(
             {
@@ -229,7 +249,8 @@ def public_programs(session: Session, ids: Sequence[int]) -> list[ProgramPublic]
     """The programs of surrogate ``ids``, in that order (ids not found left out)."""
     if not ids:
         return []
-    found = {r[0]: r for r in session.connection().execute(_BY_ID, {"ids": list(ids)}).all()}
+    statements, bind = _for(session)
+    found = {r[0]: r for r in session.connection().execute(statements["by_id"], bind(ids)).all()}
     rows = [found[i] for i in ids if i in found]
     return [ProgramPublic.model_validate(d) for d in public_dicts(session, rows)]
 
