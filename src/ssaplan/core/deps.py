@@ -33,12 +33,15 @@ from ssaplan.core.users import actor_for_token
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_store(request: Request) -> Store:
+# The dependencies that only read the request are ``async``: FastAPI runs a plain
+# ``def`` dependency in its thread pool, a hop of tens of microseconds and a queue
+# under load, for a function that takes one (benchmarks/bench_portfolio_api.py).
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -102,7 +105,7 @@ def current_actor(request: Request, store: StoreDep) -> Actor:
 def requires(action: str) -> Callable[..., Actor]:
     """A dependency that lets the request through only with permission for ``action``."""
 
-    def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         require(actor, action)
         return actor
 
