@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ssaplan.core.store import Store
 from ssaplan.portfolio.schemas import ProgramCreate
 
 
@@ -39,3 +40,22 @@ def program(**overrides: Any) -> ProgramCreate:
         if isinstance(data.get(key), str):
             data[key] = date.fromisoformat(data[key])
     return ProgramCreate(**data)
+
+
+def set_clearance(
+    store: Store, username: str, ceiling: str | None = None, audience: str | None = None
+) -> None:
+    """Give a stored user a marking ceiling and/or an audience (what they may read)."""
+    from ssaplan.core.users import get_user, update_user
+    from tests.conftest import OPERATOR
+
+    with store.transaction() as session:
+        user = get_user(session, username)
+        update_user(
+            session,
+            OPERATOR,
+            username,
+            version=user.version,
+            marking_ceiling=ceiling,
+            audience=audience,
+        )

@@ -20,7 +20,7 @@ from ssaplan.portfolio.visibility import Audience, audience_of
 from ssaplan.reference.catalog import get_catalog
 from tests.apibase import Api
 from tests.conftest import OPERATOR
-from tests.factories import program
+from tests.factories import program, set_clearance
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "scenario.json"
 
@@ -93,11 +93,8 @@ SCENARIOS = "/api/allocation/scenarios"
 def _readers(api: Api) -> dict[str, dict[str, str]]:
     """Planners: one without limits, one cleared to U only, one reading for GBR."""
     out = {name: api.login(name, "planner") for name in ("usg", "low", "gbr")}
-    with api.store.transaction() as session:
-        low = get_user(session, "low")
-        update_user(session, OPERATOR, "low", version=low.version, marking_ceiling="U")
-        gbr = get_user(session, "gbr")
-        update_user(session, OPERATOR, "gbr", version=gbr.version, audience="GBR")
+    set_clearance(api.store, "low", ceiling="U")
+    set_clearance(api.store, "gbr", audience="GBR")
     return out
 
 

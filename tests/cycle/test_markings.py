@@ -19,7 +19,6 @@ from ssaplan.app import create_app
 from ssaplan.core.errors import NotFound
 from ssaplan.core.permissions import Actor
 from ssaplan.core.store import Store, migrate
-from ssaplan.core.users import get_user, update_user
 from ssaplan.cycle.analytics import CycleAnalytics
 from ssaplan.cycle.schemas import ProposalUpdate
 from ssaplan.cycle.service import CycleService
@@ -40,6 +39,7 @@ from tests.cycle.conftest import (
     proposal_data,
     step,
 )
+from tests.factories import set_clearance
 
 # code -> (marking, releasable_to, dollars a year requested for FY2027)
 WORLD: dict[str, tuple[str, list[str], int]] = {
@@ -116,17 +116,7 @@ def build(store: Store) -> None:
 COMMENTER = replace(STATE_REVIEWER, username="state-commenter")
 
 
-def clear(store: Store, username: str, ceiling: str | None, audience: str | None) -> None:
-    with store.transaction() as session:
-        user = get_user(session, username)
-        update_user(
-            session,
-            OPERATOR,
-            username,
-            version=user.version,
-            marking_ceiling=ceiling,
-            audience=audience,
-        )
+clear = set_clearance
 
 
 def db_readers(store: Store) -> None:

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 
 from ssaplan.app import create_app
 from ssaplan.core.store import Store
-from ssaplan.core.users import get_user, update_user
 from ssaplan.evaluation.engine.evidence import effectiveness_multiplier, pool_effects
 from ssaplan.evaluation.evidence import EvidenceService, effectiveness
 from ssaplan.evaluation.schemas import EvaluationCreate
@@ -22,6 +21,7 @@ from ssaplan.reference.catalog import get_catalog
 from tests.apibase import Api
 from tests.conftest import OPERATOR, PASSWORD, web_login
 from tests.evaluation.test_registry import completed
+from tests.factories import set_clearance
 
 # title -> (marking, releasable_to, standardized effect, its SE): all police x
 # build_capacity, so one pool holds what each reader may see.
@@ -75,19 +75,6 @@ def build_world(store: Store) -> dict[str, str]:
             )
             out[title] = e.id
     return out
-
-
-def set_clearance(store: Store, username: str, ceiling: str | None, audience: str | None) -> None:
-    with store.transaction() as session:
-        user = get_user(session, username)
-        update_user(
-            session,
-            OPERATOR,
-            username,
-            version=user.version,
-            marking_ceiling=ceiling,
-            audience=audience,
-        )
 
 
 def readers(api: Api) -> dict[str, dict[str, str]]:

@@ -25,6 +25,7 @@ from ssaplan.monitoring.surge import SurgeService
 from ssaplan.portfolio.models import Program
 from tests.apibase import Api
 from tests.conftest import OPERATOR, PASSWORD, web_login
+from tests.factories import set_clearance
 from tests.strategy.world import ADMIN, AS_OF, add_program, add_strategy
 
 # id -> (marking, releasable_to, planned FY2026 dollars, obligated)
@@ -317,9 +318,7 @@ def test_a_surge_shows_no_objective_of_a_strategy_the_reader_may_not_see(store: 
 
 
 def _clear(store: Store, username: str, **clearance: str) -> None:
-    with store.transaction() as session:
-        user = get_user(session, username)
-        update_user(session, OPERATOR, username, version=user.version, **clearance)
+    set_clearance(store, username, clearance.get("marking_ceiling"), clearance.get("audience"))
 
 
 def test_a_hidden_strategys_objective_is_in_no_surge_answer_or_page(api: Api) -> None:

@@ -22,7 +22,7 @@ from ssaplan.portfolio.visibility import Audience, audience_named, verdict, view
 from ssaplan.reference.catalog import get_catalog
 from tests.apibase import Api
 from tests.conftest import OPERATOR, PASSWORD, web_login
-from tests.factories import program
+from tests.factories import program, set_clearance
 
 # id -> (marking, releasable_to, planned dollars): one budget line each, amounts that
 # show in a sum which programs were counted.
@@ -84,19 +84,8 @@ def readers(api: Api) -> dict[str, dict[str, str]]:
     out = {}
     for name, (ceiling, audience) in CLEARANCE.items():
         headers = api.login(f"reader-{name}", "viewer")
-        with api.store.transaction() as session:
-            from ssaplan.core.users import get_user
-
-            user = get_user(session, f"reader-{name}")
-            if ceiling or audience:
-                update_user(
-                    session,
-                    OPERATOR,
-                    user.username,
-                    version=user.version,
-                    marking_ceiling=ceiling,
-                    audience=audience,
-                )
+        if ceiling or audience:
+            set_clearance(api.store, f"reader-{name}", ceiling, audience)
         out[name] = headers
     return out
 

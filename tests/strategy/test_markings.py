@@ -14,12 +14,12 @@ from sqlalchemy import select
 from ssaplan.app import create_app
 from ssaplan.core import audit
 from ssaplan.core.store import Store
-from ssaplan.core.users import get_user, update_user
 from ssaplan.portfolio.visibility import audience_named
 from ssaplan.reference.catalog import get_catalog
 from ssaplan.strategy.service import StrategyService
 from tests.apibase import Api
 from tests.conftest import OPERATOR, PASSWORD, web_login
+from tests.factories import set_clearance
 from tests.strategy.world import add_program, add_strategy, measure
 
 # strategy id -> (marking, releasable_to)
@@ -83,31 +83,12 @@ def readers(api: Api) -> dict[str, dict[str, str]]:
     for name, (ceiling, audience) in CLEARANCE.items():
         headers = api.login(f"reader-{name}", "viewer")
         if ceiling or audience:
-            with api.store.transaction() as session:
-                user = get_user(session, f"reader-{name}")
-                update_user(
-                    session,
-                    OPERATOR,
-                    user.username,
-                    version=user.version,
-                    marking_ceiling=ceiling,
-                    audience=audience,
-                )
+            set_clearance(api.store, f"reader-{name}", ceiling, audience)
         out[name] = headers
     return out
 
 
-def clear(store: Store, username: str, ceiling: str | None, audience: str | None) -> None:
-    with store.transaction() as session:
-        user = get_user(session, username)
-        update_user(
-            session,
-            OPERATOR,
-            username,
-            version=user.version,
-            marking_ceiling=ceiling,
-            audience=audience,
-        )
+clear = set_clearance
 
 
 @pytest.fixture

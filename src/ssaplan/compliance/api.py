@@ -54,10 +54,11 @@ from ssaplan.compliance.schemas import (
     VettingUpdate,
 )
 from ssaplan.compliance.service import ComplianceService
-from ssaplan.core.deps import Reader, StoreDep, requires, unit_of_work
+from ssaplan.core.deps import AudienceQuery, Reader, StoreDep, requires, unit_of_work
 from ssaplan.core.errors import BadRequest, NotFound
 from ssaplan.core.permissions import Actor
 from ssaplan.core.schemas import Page
+from ssaplan.portfolio.visibility import withheld_headers
 
 router = APIRouter(prefix="/api/compliance", tags=["compliance"])
 Manager = Annotated[Actor, Depends(requires("compliance:manage"))]
@@ -129,14 +130,7 @@ def create_restriction(
 def export_restrictions(
     store: StoreDep,
     actor: Reader,
-    audience: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="public, us-government, or a partner country or organization "
-            "code; default: your own view",
-        ),
-    ] = None,
+    audience: AudienceQuery = None,
     country: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=64)] = None,
     in_force_on: Annotated[date | None, Query(description="in force on this day")] = None,
@@ -149,15 +143,12 @@ def export_restrictions(
         summary = ComplianceService(session, actor).restrictions.export_csv(
             buffer, audience=audience, country=country, type=type, in_force_on=in_force_on
         )
-    by = summary["withheld_by"]
     return Response(
         buffer.getvalue().encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="compliance-restrictions.csv"',
-            "X-Audience": summary["audience"],
-            "X-Withheld": str(summary["withheld"]),
-            "X-Withheld-By": ", ".join(f"{k}={v}" for k, v in by.items()),
+            **withheld_headers(summary),
         },
     )
 

@@ -10,11 +10,11 @@ logged-in browser.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from ssaplan.core.auth import (
@@ -102,7 +102,7 @@ def current_actor(request: Request, store: StoreDep) -> Actor:
     return actor
 
 
-def requires(action: str) -> Callable[..., Actor]:
+def requires(action: str) -> Callable[..., Awaitable[Actor]]:
     """A dependency that lets the request through only with permission for ``action``."""
 
     async def dependency(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
@@ -140,5 +140,14 @@ async def form_csrf(request: Request, actor: Annotated[Actor, Depends(current_ac
 
 FormCsrf = Depends(form_csrf)
 Reader = Annotated[Actor, Depends(requires("read"))]
+# An export's audience (portfolio.visibility.audience_named checks it).
+AudienceQuery = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="public, us-government, or a partner country or organization code; "
+        "default: your own view",
+    ),
+]
 ProgramWriter = Annotated[Actor, Depends(requires("program:write"))]
 Admin = Annotated[Actor, Depends(requires("user:manage"))]

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 
-from ssaplan.core.deps import StoreDep, requires, unit_of_work
+from ssaplan.core.deps import AudienceQuery, StoreDep, requires, unit_of_work
 from ssaplan.core.errors import BadRequest
 from ssaplan.core.permissions import Actor
 from ssaplan.core.schemas import file_response
@@ -31,6 +31,7 @@ from ssaplan.ingest.schemas import (
     ProgramsImportPublic,
 )
 from ssaplan.ingest.service import IngestService
+from ssaplan.portfolio.visibility import withheld_headers
 
 router = APIRouter(prefix="/api", tags=["data"])
 
@@ -177,7 +178,7 @@ def export_iati(
         buffer.getvalue(),
         "application/xml",
         "ssaplan-portfolio-iati.xml",
-        {"X-Activities": str(summary["activities"]), **_withheld_headers(summary)},
+        {"X-Activities": str(summary["activities"]), **withheld_headers(summary)},
     )
 
 
@@ -198,7 +199,7 @@ def export_excel(
         summary = ExportService(session, actor).excel(
             buffer, flt=query.filter(), audience=query.audience
         )
-    return _download(buffer.getvalue(), XLSX, "ssaplan-programs.xlsx", _withheld_headers(summary))
+    return _download(buffer.getvalue(), XLSX, "ssaplan-programs.xlsx", withheld_headers(summary))
 
 
 @router.get(
@@ -223,7 +224,7 @@ def export_csv(
         buffer.getvalue().encode("utf-8"),
         "text/csv; charset=utf-8",
         "ssaplan-programs.csv",
-        _withheld_headers(summary),
+        withheld_headers(summary),
     )
 
 
@@ -242,14 +243,7 @@ def export_brief(
     store: StoreDep,
     actor: Exporter,
     country: Annotated[str, Query(min_length=1, max_length=200, description="ISO3 or name")],
-    audience: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="public, us-government, or a partner country or organization "
-            "code; default: your own view",
-        ),
-    ] = None,
+    audience: AudienceQuery = None,
     format: Annotated[Literal["markdown", "html"], Query()] = "markdown",  # noqa: A002 - the parameter's public name
 ) -> Response:
     """A country brief: the country's programs, money and status, for ``audience``,
@@ -265,17 +259,8 @@ def export_brief(
         buffer.getvalue().encode("utf-8"),
         media,
         f"ssaplan-brief-{summary['country']}.{ext}",
-        _withheld_headers(summary),
+        withheld_headers(summary),
     )
-
-
-def _withheld_headers(summary: dict[str, Any]) -> dict[str, str]:
-    by = summary.get("withheld_by", {})
-    return {
-        "X-Audience": str(summary.get("audience", "")),
-        "X-Withheld": str(summary.get("withheld", 0)),
-        "X-Withheld-By": ", ".join(f"{k}={v}" for k, v in by.items()),
-    }
 
 
 def _download(

@@ -402,6 +402,17 @@ def covers(session: Session, catalog: Catalog, reader: Audience, computed_for: A
     return int(wider) == 0
 
 
+def withheld_headers(summary: dict[str, Any]) -> dict[str, str]:
+    """The HTTP headers a download carries about what it withheld, from an export's
+    summary (``audience``, ``withheld``, ``withheld_by``)."""
+    by = summary.get("withheld_by", {})
+    return {
+        "X-Audience": str(summary.get("audience", "")),
+        "X-Withheld": str(summary.get("withheld", 0)),
+        "X-Withheld-By": ", ".join(f"{k}={v}" for k, v in by.items()),
+    }
+
+
 def withheld_sentence(counts: dict[str, int], audience: Audience, what: str = "program") -> str:
     """The withheld statement an export carries, e.g. "3 program(s) withheld for public:
     2 marked above the audience's ceiling, 1 not releasable to public" (``what`` names
@@ -437,5 +448,6 @@ __all__ = [
     "view_of",
     "visible_clause",
     "withheld",
+    "withheld_headers",
     "withheld_sentence",
 ]
