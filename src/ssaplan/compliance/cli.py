@@ -145,14 +145,20 @@ def check(
 
 
 # -- restrictions --------------------------------------------------------------------------
+# The register's filters, as `restrictions list` and `restrictions export` take them.
+CountryOpt = Annotated[str | None, typer.Option(help="ISO3 or name")]
+TypeOpt = Annotated[str | None, typer.Option("--type", help="restriction type, e.g. coup")]
+InForceOpt = Annotated[
+    str | None, typer.Option("--in-force-on", metavar="YYYY-MM-DD", help="in force on this day")
+]
+
+
 @restrictions_app.command("list")
 def restrictions_list(
     ctx: typer.Context,
-    country: Annotated[str | None, typer.Option(help="ISO3 or name")] = None,
-    type: Annotated[str | None, typer.Option("--type", help="restriction type, e.g. coup")] = None,
-    in_force_on: Annotated[
-        str | None, typer.Option("--in-force-on", metavar="YYYY-MM-DD", help="in force on this day")
-    ] = None,
+    country: CountryOpt = None,
+    type: TypeOpt = None,
+    in_force_on: InForceOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -243,11 +249,9 @@ def restrictions_export(
             "(default: everything you may read)"
         ),
     ] = None,
-    country: Annotated[str | None, typer.Option(help="ISO3 or name")] = None,
-    type: Annotated[str | None, typer.Option("--type", help="restriction type, e.g. coup")] = None,
-    in_force_on: Annotated[
-        str | None, typer.Option("--in-force-on", metavar="YYYY-MM-DD", help="in force on this day")
-    ] = None,
+    country: CountryOpt = None,
+    type: TypeOpt = None,
+    in_force_on: InForceOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
