@@ -1,7 +1,8 @@
 """Markings in coordination (issue 10, item 8): the donor matrix, burden sharing, gaps,
 the donor-activity lists and the overlap run's own figures are computed over the
 programs and donor activities the reader may see, so a hidden program's or activity's
-dollars (or existence) are in no figure they get.
+dollars (or existence) are in no figure they get; reviewers' overlap marks show only
+when the reader may see both sides of the pair.
 
 Over the small world (conftest.py), one program and one donor activity are marked:
 
@@ -29,6 +30,7 @@ from ssaplan.coordination.gap_analysis import GapAnalysis
 from ssaplan.coordination.models import OverlapRun
 from ssaplan.coordination.overlaps import OverlapService
 from ssaplan.coordination.regional import RegionalAnalysis
+from ssaplan.coordination.schemas import MarkCreate
 from ssaplan.coordination.service import CoordinationService
 from ssaplan.core.errors import Invalid, NotFound
 from ssaplan.core.permissions import Actor
@@ -293,3 +295,109 @@ def test_the_overlap_page_and_api_state_the_pairs_withheld(api: Api) -> None:
     assert f"{run['pairs']:,} pairs" in page
     assert f"{run['withheld']} pair(s) withheld" in page
     assert f"{run['activities']:,} programs and donor activities compared" in page
+
+
+# --- reviewers' overlap marks ---------------------------------------------------------
+def test_overlap_marks_show_only_pairs_whose_both_sides_the_reader_may_see(api: Api) -> None:
+    """A mark names both sides' ids and its note: a reader sees it only when they may
+    see both sides. SOM_A (CUI) is hidden from the ceiling-U reader and the GBR liaison;
+    the UK activity (CUI, REL TO NATO) from the ceiling-U reader only. A hidden mark is
+    left out of the list (counted in ``withheld``) and is 404 by id, for reads and
+    writes, with the answer of a mark that never existed; marking a pair with a hidden
+    side is refused as for an unknown id."""
+    world = build_world(api.store)
+    mark(api.store, world)
+    with api.store.transaction() as session:
+        svc = OverlapService(session, LOADER)
+        ids = {
+            "som": svc.create_mark(
+                MarkCreate(a=world.som_a, b=world.som_b, mark="confirmed", note="hidden SOM_A")
+            ).id,
+            "gb": svc.create_mark(
+                MarkCreate(a=world.som_b, b=GB_ACTIVITY, mark="complementary", note="UK side")
+            ).id,
+            "ken": svc.create_mark(
+                MarkCreate(a=world.ken_a, b=world.ken_b, mark="dismissed", note="both U")
+            ).id,
+        }
+    visible = {
+        "usg": {"som", "gb", "ken"},
+        "ceiling-u": {"ken"},
+        "gbr": {"gb", "ken"},
+    }
+    headers = {}
+    for name, (username, ceiling, audience) in {
+        "usg": ("m-usg", None, None),
+        "ceiling-u": ("m-ceiling-u", "U", None),
+        "gbr": ("m-gbr", None, "GBR"),
+    }.items():
+        headers[name] = api.login(username, "admin")
+        if ceiling or audience:
+            with api.store.transaction() as session:
+                user = get_user(session, username)
+                update_user(
+                    session,
+                    OPERATOR,
+                    username,
+                    version=user.version,
+                    marking_ceiling=ceiling,
+                    audience=audience,
+                )
+    c = api.client
+    missing = c.get("/api/overlaps/marks/999", headers=headers["usg"])
+    assert missing.status_code == 404, missing.text
+    for name, h in headers.items():
+        shown = visible[name]
+        listing = c.get("/api/overlaps/marks", headers=h)
+        assert listing.status_code == 200, listing.text
+        body = listing.json()
+        assert {m["id"] for m in body["items"]} == {ids[k] for k in shown}, name
+        assert body["total"] == len(shown), name
+        assert body["withheld"] == 3 - len(shown), name
+        notes = {m["note"] for m in body["items"]}
+        assert ("hidden SOM_A" in notes) == ("som" in shown), name
+        for key, mark_id in ids.items():
+            url = f"/api/overlaps/marks/{mark_id}"
+            got = c.get(url, headers=h)
+            if key in shown:
+                assert got.status_code == 200 and got.json()["id"] == mark_id, name
+                continue
+            # 404 exactly as a mark that never existed
+            never = missing.json()["error"] | {"message": f"no overlap mark {mark_id}"}
+            assert (got.status_code, got.json()["error"]) == (404, never), (name, key)
+            for r in (
+                c.patch(url, json={"mark": "dismissed", "version": 1}, headers=h),
+                c.delete(url, params={"version": 1}, headers=h),
+                c.delete(url, headers=h),
+            ):
+                assert (r.status_code, r.json()["error"]) == (404, never), (name, key)
+    # Marking a pair with a side the writer may not see: refused as an unknown id.
+    unknown = c.post(
+        "/api/overlaps/marks",
+        json={"a": world.ken_a, "b": "NOPE-1", "mark": "confirmed"},
+        headers=headers["ceiling-u"],
+    ).json()["error"]
+    for name, a, b in (
+        ("ceiling-u", world.nga_police, world.som_a),
+        ("ceiling-u", world.nga_police, GB_ACTIVITY),
+        ("gbr", world.nga_police, world.som_a),
+    ):
+        r = c.post(
+            "/api/overlaps/marks", json={"a": a, "b": b, "mark": "confirmed"}, headers=headers[name]
+        )
+        expected = unknown | {"message": f"no program or donor activity with id {b!r}"}
+        assert (r.status_code, r.json()["error"]) == (404, expected), (name, b)
+    # The GBR liaison may mark the UK activity (REL TO NATO); the unrestricted reader
+    # still sees every mark, untouched by the refused writes.
+    r = c.post(
+        "/api/overlaps/marks",
+        json={"a": world.nga_police, "b": GB_ACTIVITY, "mark": "dismissed"},
+        headers=headers["gbr"],
+    )
+    assert r.status_code == 201, r.text
+    everything = c.get("/api/overlaps/marks", headers=headers["usg"]).json()
+    assert everything["total"] == 4 and everything["withheld"] == 0
+    assert {m["id"]: m["version"] for m in everything["items"]} == {
+        **{v: 1 for v in ids.values()},
+        r.json()["id"]: 1,
+    }

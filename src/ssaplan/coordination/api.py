@@ -163,7 +163,8 @@ def list_marks(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> MarkList:
-    """Reviewers' marks, newest first."""
+    """Reviewers' marks, newest first: only marks whose both sides the caller may see
+    (``withheld``: how many were left out)."""
     with store.session() as session:
         return OverlapService(session, actor).marks(limit=limit, offset=offset)
 
@@ -181,6 +182,7 @@ def create_mark(
 
 @router.get("/overlaps/marks/{mark_id}")
 def get_mark(mark_id: int, store: StoreDep, actor: Reader) -> MarkPublic:
+    """One mark (404 when the caller may not see a side of its pair)."""
     with store.session() as session:
         return OverlapService(session, actor).get_mark(mark_id)
 

@@ -15,7 +15,9 @@ and reviewers' marks on its pairs.
   (the latest run) and ``withheld`` counts the others; ``activities`` and ``skipped``
   come from counts the run keeps by marking and releasable-to list (``stats["marked"]``),
   which also give an older run's pair counts. The engine's own work counts, the world's
-  size (``inputs``) and orphan marks are not shown to a restricted reader.
+  size (``inputs``) and orphan marks are not shown to a restricted reader. A mark is
+  shown (listed, read, changed) only when the reader may see both sides it names, and a
+  pair with a side the writer may not see cannot be marked (its id is "not found").
 * Marks (:class:`~ssaplan.coordination.models.OverlapMark`) are written with
   ``coordination:review`` inside the actor's scope: an agency's reviewer may mark a
   pair when one of its programs is the agency's (or in the reviewer's countries);
@@ -43,6 +45,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.orm import Session
@@ -537,6 +540,16 @@ class OverlapService:
         )
         return or_(ref.in_(programs), ref.in_(donors))
 
+    def _mark_visible(self, audience: visibility.Audience) -> Any:
+        """True for a mark whose two sides ``audience`` may see (a mark of a deleted
+        program or a removed activity only for readers without limits)."""
+        if audience.unrestricted:
+            return true()
+        return and_(
+            self._side_visible(OverlapMark.first_ref, audience),
+            self._side_visible(OverlapMark.second_ref, audience),
+        )
+
     def _partner_code(self, text: str) -> str:
         code = text.strip()
         for kind in ("country", "region"):
@@ -601,12 +614,16 @@ class OverlapService:
 
     # -- marks -------------------------------------------------------------------------
     def marks(self, *, limit: int = 50, offset: int = 0) -> MarkList:
+        """Reviewers' marks the reader may see (both sides), newest first; ``withheld``
+        counts the others."""
         require(self.actor, "read")
-        total = self.session.execute(select(func.count()).select_from(OverlapMark)).scalar_one()
+        visible = self._mark_visible(self._audience())
+        stmt = select(OverlapMark).where(visible)
+        total = self.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        every = self.session.execute(select(func.count()).select_from(OverlapMark)).scalar_one()
         rows = list(
             self.session.execute(
-                select(OverlapMark)
-                .order_by(OverlapMark.marked_at.desc(), OverlapMark.id.desc())
+                stmt.order_by(OverlapMark.marked_at.desc(), OverlapMark.id.desc())
                 .limit(limit)
                 .offset(offset)
             ).scalars()
@@ -617,9 +634,11 @@ class OverlapService:
             total=total,
             limit=limit,
             offset=offset,
+            withheld=every - total,
         )
 
     def get_mark(self, mark_id: int) -> MarkPublic:
+        """One mark; 404 when the reader may not see a side it names, as for a missing id."""
         require(self.actor, "read")
         m = self._load_mark(mark_id)
         return self._mark_public(m, self._current_codes([m.first_ref, m.second_ref]))
@@ -739,7 +758,10 @@ class OverlapService:
         )
 
     def _load_mark(self, mark_id: int, lock: bool = False) -> OverlapMark:
-        stmt = select(OverlapMark).where(OverlapMark.id == mark_id)
+        """A mark the actor may see (both sides), else 404 as for an id never used."""
+        stmt = select(OverlapMark).where(
+            OverlapMark.id == mark_id, self._mark_visible(self._audience())
+        )
         if lock:
             stmt = stmt.with_for_update()
         m = self.session.execute(stmt).scalar_one_or_none()
@@ -767,15 +789,24 @@ class OverlapService:
         )
 
     def _resolve(self, code: str, loc: tuple[str | int, ...]) -> _Side:
-        """A program by its id, else a donor activity by its IATI identifier."""
+        """A program by its id, else a donor activity by its IATI identifier; one the
+        actor may not see is not found, as an id never used."""
         code = code.strip()
+        audience = self._audience()
         pk = self.session.execute(
-            select(Program.id).where(Program.code == code)
+            visibility.only_visible(
+                select(Program.id).where(Program.code == code), audience, self.catalog
+            )
         ).scalar_one_or_none()
         if pk is not None:
             return self._side_of(f"program:{pk}", code)
         found = self.session.execute(
-            select(DonorActivity.identifier).where(DonorActivity.identifier == code)
+            visibility.only_visible(
+                select(DonorActivity.identifier).where(DonorActivity.identifier == code),
+                audience,
+                self.catalog,
+                marked=DonorActivity,
+            )
         ).scalar_one_or_none()
         if found is not None:
             return _Side(f"donor:{code}", code, False)

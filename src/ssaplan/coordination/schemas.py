@@ -225,12 +225,16 @@ class MarkPublic(BaseModel):
 
 
 class MarkList(BaseModel):
-    """A page of marks, newest first."""
+    """A page of the marks the reader may see (both sides of the pair), newest first;
+    ``total`` counts those, ``withheld`` the marks left out (a count, never which)."""
 
     items: list[MarkPublic]
     total: int
     limit: int
     offset: int
+    withheld: int = Field(
+        0, description="marks the reader may not see (one side of the pair or both hidden)"
+    )
 
 
 class PairPublic(BaseModel):
