@@ -42,6 +42,7 @@ from ssaplan.portfolio.visibility import encode
 from tests.apibase import Api
 from tests.conftest import OPERATOR, PASSWORD, web_login
 from tests.coordination.conftest import LOADER, World, build_world, donor_rows
+from tests.factories import set_clearance
 
 M = 1_000_000
 GB_ACTIVITY = "DEMO-GB-DUP-0001"
@@ -333,16 +334,7 @@ def test_overlap_marks_show_only_pairs_whose_both_sides_the_reader_may_see(api: 
     }.items():
         headers[name] = api.login(username, "admin")
         if ceiling or audience:
-            with api.store.transaction() as session:
-                user = get_user(session, username)
-                update_user(
-                    session,
-                    OPERATOR,
-                    username,
-                    version=user.version,
-                    marking_ceiling=ceiling,
-                    audience=audience,
-                )
+            set_clearance(api.store, username, ceiling, audience)
     c = api.client
     missing = c.get("/api/overlaps/marks/999", headers=headers["usg"])
     assert missing.status_code == 404, missing.text
