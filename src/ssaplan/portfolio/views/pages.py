@@ -249,7 +249,6 @@ def _program_page(
         program = service.get(program_id)
         history = service.history(program_id)
         read_only = service.read_only_reason(program)
-    catalog = get_catalog()
     years = sorted({b.fiscal_year for b in program.budget})
     chart = columns(
         [f"FY{y}" for y in years],
@@ -277,7 +276,6 @@ def _program_page(
             "read_only": read_only if can(actor, "program:write") else None,
             "next_statuses": steps,
             "needs_reason": sorted(NEEDS_REASON),
-            "marking": catalog.markings.get(program.marking),
             "saved": request.query_params.get("saved"),
             "errors": dict(errors or {}),
             "form": dict(form or {}),
