@@ -5,7 +5,7 @@ against the target path, drawn on the server, every point carrying its numbers a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 from markupsafe import Markup
@@ -29,6 +29,41 @@ def _fmt(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.4g}"
+
+
+# Axis text is 10 units high; a character of a sans-serif is at most about 0.6 of that
+# wide, and labels keep this much space between them.
+_CHAR_W, _LABEL_GAP = 6.0, 8.0
+
+
+def _period_labels(
+    periods: Sequence[str], x: Callable[[int], float], width: int
+) -> list[tuple[float, str, str]]:
+    """The period labels to draw, as (x, text-anchor, text): as many as fit side by side,
+    spread evenly, always the first and the last period (a label that would run past the
+    chart's right edge ends at it instead)."""
+    n = len(periods)
+
+    def placed(picks: list[int]) -> list[tuple[float, str, str]] | None:
+        out: list[tuple[float, str, str]] = []
+        right_of_last = float("-inf")
+        for i in picks:
+            w = len(periods[i]) * _CHAR_W
+            px, anchor, left = x(i), "middle", x(i) - w / 2
+            if px + w / 2 > width - 2:
+                px, anchor, left = width - 2, "end", width - 2 - w
+            if left < right_of_last + _LABEL_GAP:
+                return None
+            right_of_last = left + w
+            out.append((px, anchor, periods[i]))
+        return out
+
+    for k in range(n, 1, -1):
+        picks = sorted({round(j * (n - 1) / (k - 1)) for j in range(k)})
+        fitted = placed(picks)
+        if fitted is not None:
+            return fitted
+    return placed([0]) or []
 
 
 def trend(
@@ -84,13 +119,11 @@ def trend(
             f'<text class="axis" x="{pad_l - 4}" y="{y(v) + 4:.1f}" '
             f'text-anchor="end">{escape(_fmt(v))}</text>'
         )
-    step = max(1, n // 8)
-    for i, label in enumerate(periods):
-        if i % step == 0 or i == n - 1:
-            out.append(
-                f'<text class="axis" x="{x(i):.1f}" y="{height - 10}" text-anchor="middle">'
-                f"{escape(label)}</text>"
-            )
+    for px, anchor, label in _period_labels(periods, x, width):
+        out.append(
+            f'<text class="axis" x="{px:.1f}" y="{height - 10}" text-anchor="{anchor}">'
+            f"{escape(label)}</text>"
+        )
     if baseline is not None:
         out.append(
             f'<line class="baseline" x1="{pad_l}" x2="{width - pad_r}" y1="{y(baseline):.1f}" '
