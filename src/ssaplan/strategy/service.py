@@ -21,8 +21,8 @@ serves), :meth:`StrategyService.sustainment_plan` and :meth:`StrategyService.lin
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -94,6 +94,9 @@ from ssaplan.strategy.schemas import (
 )
 
 Loc = tuple[str | int, ...]
+
+
+_C = TypeVar("_C")
 
 
 class StrategyService:
@@ -1274,33 +1277,50 @@ class StrategyService:
         return o is not None and self._shown(o.strategy_id)
 
     # A child of a hidden strategy is "not found", the same answer as a missing id.
-    def _objective(self, objective_id: int, lock: bool = False) -> StrategyObjective:
+    def _child(
+        self, model: type[_C], pk: int, lock: bool, label: str, shown: Callable[[_C], bool]
+    ) -> _C:
         require(self.actor, "read")
-        o = self.session.get(StrategyObjective, objective_id, with_for_update=lock)
-        if o is None or not self._shown(o.strategy_id):
-            raise NotFound(f"no strategy objective {objective_id}")
-        return o
+        row = self.session.get(model, pk, with_for_update=lock)
+        if row is None or not shown(row):
+            raise NotFound(f"no {label} {pk}")
+        return row
+
+    def _objective(self, objective_id: int, lock: bool = False) -> StrategyObjective:
+        return self._child(
+            StrategyObjective,
+            objective_id,
+            lock,
+            "strategy objective",
+            lambda o: self._shown(o.strategy_id),
+        )
 
     def _indicator(self, indicator_id: int, lock: bool = False) -> Indicator:
-        require(self.actor, "read")
-        i = self.session.get(Indicator, indicator_id, with_for_update=lock)
-        if i is None or not self._objective_shown(i.objective_id):
-            raise NotFound(f"no indicator {indicator_id}")
-        return i
+        return self._child(
+            Indicator,
+            indicator_id,
+            lock,
+            "indicator",
+            lambda i: self._objective_shown(i.objective_id),
+        )
 
     def _plan(self, plan_id: int, lock: bool = False) -> SustainmentPlan:
-        require(self.actor, "read")
-        p = self.session.get(SustainmentPlan, plan_id, with_for_update=lock)
-        if p is None or not self._objective_shown(p.objective_id):
-            raise NotFound(f"no sustainment plan {plan_id}")
-        return p
+        return self._child(
+            SustainmentPlan,
+            plan_id,
+            lock,
+            "sustainment plan",
+            lambda p: self._objective_shown(p.objective_id),
+        )
 
     def _commitment(self, commitment_id: int, lock: bool = False) -> PartnerCommitment:
-        require(self.actor, "read")
-        c = self.session.get(PartnerCommitment, commitment_id, with_for_update=lock)
-        if c is None or not self._shown(c.strategy_id):
-            raise NotFound(f"no partner commitment {commitment_id}")
-        return c
+        return self._child(
+            PartnerCommitment,
+            commitment_id,
+            lock,
+            "partner commitment",
+            lambda c: self._shown(c.strategy_id),
+        )
 
     def _program_pks(
         self, codes: Sequence[str], loc: Loc, *, visible_only: bool = False
