@@ -65,7 +65,8 @@ class APIResourceChecks:
         raise NotImplementedError
 
     def detail_url(self, created: dict[str, Any]) -> str:
-        raise NotImplementedError
+        """The created resource's own URL: by default its id below the list."""
+        return f"{self.list_url}/{created['id']}"
 
     def create_url(self) -> str:
         """Where the resource is created (its list, or for upserts its own URL)."""

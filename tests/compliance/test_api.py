@@ -36,9 +36,6 @@ class TestRestrictions(APIResourceChecks):
     def update_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"end": "2030-09-30", "version": created["version"]}
 
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"{self.list_url}/{created['id']}"
-
 
 class TestRules(APIResourceChecks):
     list_url = f"{BASE}/rules"
@@ -59,9 +56,6 @@ class TestRules(APIResourceChecks):
     def update_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"note": "reviewed", "version": created["version"]}
 
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"{self.list_url}/{created['id']}"
-
 
 class TestRestrictionTypes(APIResourceChecks):
     list_url = f"{BASE}/restriction-types"
@@ -74,9 +68,6 @@ class TestRestrictionTypes(APIResourceChecks):
     def update_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"description": "A UN Security Council arms embargo", "version": created["version"]}
 
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"{self.list_url}/{created['id']}"
-
 
 class TestUnits(APIResourceChecks):
     list_url = f"{BASE}/units"
@@ -88,9 +79,6 @@ class TestUnits(APIResourceChecks):
 
     def update_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"name": "Coast Guard Station Tema (east)", "version": created["version"]}
-
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"{self.list_url}/{created['id']}"
 
 
 class _WithUnitAndProgram(APIResourceChecks):
@@ -125,9 +113,6 @@ class TestVetting(_WithUnitAndProgram):
     def stale_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"note": "late", "version": created["version"]}
 
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"{self.list_url}/{created['id']}"
-
 
 class TestCredibleInformation(_WithUnitAndProgram):
     list_url = f"{BASE}/credible-information"
@@ -147,9 +132,6 @@ class TestCredibleInformation(_WithUnitAndProgram):
             "remediation": "officers prosecuted",
             "version": created["version"],
         }
-
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"{self.list_url}/{created['id']}"
 
 
 # -- contracts shared with the CLI and pages ------------------------------------------------

@@ -20,9 +20,6 @@ class TestEvaluationsAPI(APIResourceChecks):
     def update_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"version": created["version"], "management_response": "Accepted."}
 
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"/api/evaluations/{created['id']}"
-
 
 def test_refusals_write_nothing_and_scope_is_the_agency(api: Api) -> None:
     planner = api.login("planner", "planner", "State")

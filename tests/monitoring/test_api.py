@@ -38,9 +38,6 @@ class TestReviewsAPI(APIResourceChecks):
     def create_payload(self) -> dict[str, Any]:
         return {"program": "P-API", "trigger": "manual", "reasons": ["asked by post"]}
 
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"/api/reviews/{created['id']}"
-
 
 class TestSurgesAPI(APIResourceChecks):
     list_url = "/api/surges"
@@ -67,9 +64,6 @@ class TestSurgesAPI(APIResourceChecks):
             "sustainment_plan": self.links.get("plan", 1),
             "program": "P-API",
         }
-
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"/api/surges/{created['id']}"
 
 
 def test_deciding_over_the_api(api: Api) -> None:

@@ -20,9 +20,6 @@ class TestProgramsAPI(APIResourceChecks):
     def update_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"version": created["version"], "title": "Renamed", "status": "notified"}
 
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"/api/programs/{created['id']}"
-
 
 def test_create_reports_unknown_codes_per_field(api: Api) -> None:
     headers = api.login("admin1", "admin")

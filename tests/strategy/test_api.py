@@ -19,9 +19,6 @@ class TestStrategiesAPI(APIResourceChecks):
     def update_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"version": created["version"], "title": "Renamed strategy"}
 
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"/api/strategies/{created['id']}"
-
 
 class TestMeasurementsAPI(APIResourceChecks):
     list_url = "/api/measurements"
@@ -52,9 +49,6 @@ class TestMeasurementsAPI(APIResourceChecks):
 
     def update_payload(self, created: dict[str, Any]) -> dict[str, Any]:
         return {"version": created["version"], "value": 62.0, "quality": "A"}
-
-    def detail_url(self, created: dict[str, Any]) -> str:
-        return f"/api/measurements/{created['id']}"
 
 
 def test_the_framework_parts_over_the_api(api: Api) -> None:
