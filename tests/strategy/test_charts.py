@@ -43,9 +43,15 @@ def test_quarterly_labels_do_not_overlap_and_stay_inside_the_chart() -> None:
         # The first and last periods are always named, so the reader sees the range.
         texts = [t for _, _, t in labels]
         assert texts[0] == periods[0] and texts[-1] == periods[-1]
-        # A label each for a short series; a thinned but regular axis for a long one.
+        # A label each for a short series; a thinned but regular axis for a long one
+        # (every k-th period, only the interval to the last one may be longer).
         if len(periods) <= 6:
             assert texts == periods
+        steps = [
+            periods.index(b) - periods.index(a)
+            for a, b in zip(texts[:-2], texts[1:-1], strict=True)
+        ]
+        assert len(set(steps)) <= 1, f"{years} years: uneven axis {texts}"
 
 
 def test_annual_labels_are_all_shown() -> None:

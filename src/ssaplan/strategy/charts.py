@@ -39,9 +39,10 @@ _CHAR_W, _LABEL_GAP = 6.0, 8.0
 def _period_labels(
     periods: Sequence[str], x: Callable[[int], float], width: int
 ) -> list[tuple[float, str, str]]:
-    """The period labels to draw, as (x, text-anchor, text): as many as fit side by side,
-    spread evenly, always the first and the last period (a label that would run past the
-    chart's right edge ends at it instead)."""
+    """The period labels to draw, as (x, text-anchor, text): every period if they fit side
+    by side, else every second, third, ... (the fewest skipped that fit), always with the
+    first and the last period (a label that would run past the chart's right edge ends at
+    it instead)."""
     n = len(periods)
 
     def placed(picks: list[int]) -> list[tuple[float, str, str]] | None:
@@ -58,12 +59,15 @@ def _period_labels(
             out.append((px, anchor, periods[i]))
         return out
 
-    for k in range(n, 1, -1):
-        picks = sorted({round(j * (n - 1) / (k - 1)) for j in range(k)})
-        fitted = placed(picks)
+    for step in range(1, n):
+        picks = list(range(0, n, step))
+        if picks[-1] != n - 1:
+            picks.append(n - 1)
+        # Every step-th period, and the last: if it crowds the one before, that one goes.
+        fitted = placed(picks) or (placed(picks[:-2] + picks[-1:]) if len(picks) > 2 else None)
         if fitted is not None:
             return fitted
-    return placed([0]) or []
+    return placed([0, n - 1] if n > 1 else [0]) or placed([0]) or []
 
 
 def trend(
