@@ -22,6 +22,13 @@ def days(value: float | int | None) -> str:
     return f"{float(value or 0):,.1f} d"
 
 
+def _fit(text: str, room: float, size: float = 11) -> str:
+    """``text`` cut (with an ellipsis) to what fits ``room`` units of a label ``size``
+    high: a sans-serif character is at most about 0.6 of its height wide."""
+    most = max(1, int(room // (size * 0.6)))
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def _empty(width: int, height: int, title: str, cls: str) -> Markup:
     return Markup(  # noqa: S704 - the title is escaped
         f'<svg class="chart {cls} empty" viewBox="0 0 {width} {height}" width="100%" '
@@ -66,7 +73,7 @@ def bars(
     for i, (key, value, label) in enumerate(shown):
         y = 4 + i * row_h
         w = max(1.0, bar_w * value / top) if value > 0 else 0
-        short = label if len(label) <= 30 else label[:29] + "…"
+        short = _fit(label, label_w - 8)
         tip = f"{label}{f' ({key})' if key and key != label else ''}: {long_form(value)}"
         link = links[i] if links is not None and i < len(links) and key else None
         bar = (
@@ -196,7 +203,7 @@ def heatmap(
         out.append(f'<a href="{escape(link)}">{text}</a>' if link else text)
     for i, name in enumerate(rows):
         y = head + i * row_h
-        short = name if len(name) <= 30 else name[:29] + "…"
+        short = _fit(name, row_label_width - 8)
         text = (
             f'<text class="label row" x="{row_label_width - 6}" y="{y + row_h / 2 + 4:.1f}" '
             f'text-anchor="end">{escape(short)}<title>{escape(name)}</title></text>'
