@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ssaplan.strategy.charts import trend
 from ssaplan.ui.charts import bars, heatmap
 
 LONG = "Bureau of Western Hemisphere Affairs"
@@ -27,3 +28,9 @@ def test_heatmap_row_labels_fit() -> None:
     svg = str(heatmap([LONG], ["FY2025"], [[1.0]], title="t"))
     rows = re.findall(r'<text class="label row"[^>]*>([^<]+)', svg)
     assert rows and rows[0].endswith("…") and len(rows[0]) * 6.6 <= 200 - 6  # its 200 units of room
+
+
+def test_trend_axis_has_round_ticks_around_the_values() -> None:
+    svg = str(trend(["FY2025", "FY2026"], [51.47, 60.2], [55.0, 73.63], title="t"))
+    ticks = re.findall(r'<text class="axis" x="[\d.]+" y="[\d.]+" text-anchor="end">([^<]+)', svg)
+    assert ticks == ["50", "60", "70", "80"]

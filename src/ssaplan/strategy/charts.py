@@ -10,6 +10,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from ssaplan.ui.money import nice_span
+
 # A point's status (when rated) marks it: colour plus a shape, so it reads in grey too.
 STATUS_MARK = {"on_track": "circle", "at_risk": "diamond", "off_track": "square"}
 # Presentation attributes, so the chart draws the same whatever the page's stylesheet.
@@ -102,11 +104,8 @@ def trend(
             "no measurements yet</text></svg>"
         )
         return Markup("".join(out))  # noqa: S704 - only our own markup and escaped text
-    low, high = min(values), max(values)
-    if high == low:
-        low, high = low - 1, high + 1
-    span = high - low
-    low, high = low - span * 0.08, high + span * 0.08
+    ticks = nice_span(min(values), max(values))
+    low, high = ticks[0], ticks[-1]
     n = len(periods)
 
     def x(i: int) -> float:
@@ -115,8 +114,7 @@ def trend(
     def y(v: float) -> float:
         return pad_t + plot_h * (1 - (v - low) / (high - low))
 
-    for frac in (0, 0.5, 1):
-        v = low + (high - low) * frac
+    for v in ticks:
         out.append(
             f'<line class="grid" x1="{pad_l}" x2="{width - pad_r}" y1="{y(v):.1f}" '
             f'y2="{y(v):.1f}" stroke="{COLOR["grid"]}"/>'

@@ -38,13 +38,32 @@ def money_tick(value: float) -> str:
     return text.replace(".0B", "B").replace(".0M", "M").replace(".0K", "K")
 
 
+def _nice_step(raw: float) -> float:
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def nice_span(low: float, high: float, count: int = 4) -> list[float]:
+    """Round ticks covering ``low`` to ``high`` (not from 0) in about ``count`` steps of
+    1, 2, 2.5 or 5 x 10^n: for an axis of values far from zero, such as a percentage
+    between 36 and 94 (ticks 20, 40, 60, 80, 100)."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return [0.0]
+    if high <= low:
+        low, high = low - 1, high + 1
+    step = _nice_step((high - low) / max(count, 1))
+    first = math.floor(low / step + 1e-9) * step
+    ticks = [first]
+    while ticks[-1] < high - 1e-9 * max(abs(high), step):
+        ticks.append(first + len(ticks) * step)
+    return [round(t, 10) for t in ticks]
+
+
 def nice_ticks(top: float, count: int = 4) -> list[float]:
     """Ticks from 0 to at least ``top`` in about ``count`` steps of 1, 2, 2.5 or 5 x 10^n."""
     if top <= 0 or not math.isfinite(top):
         return [0.0]
-    raw = top / max(count, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    step = _nice_step(top / max(count, 1))
     ticks = [0.0]
     while ticks[-1] < top - 1e-9 * top:
         ticks.append(ticks[-1] + step)
