@@ -165,6 +165,28 @@ def test_pages_show_only_what_the_reader_may_see(api: Api) -> None:
     assert "<td>P-U</td>" in public and "P-SBU" not in public
 
 
+def test_the_overview_says_how_many_programs_it_withheld(api: Api) -> None:
+    build_world(api.store)
+    readers(api)
+    notes = {
+        "reader-sbu": "2 programs matching the filter are withheld from you: 2 marked above "
+        "your marking ceiling, 0 not releasable to your audience.",
+        "reader-gbr-sbu": "3 programs matching the filter are withheld from you: 2 marked "
+        "above your marking ceiling, 1 not releasable to your audience.",
+    }
+    for username, note in notes.items():
+        client = TestClient(create_app(api.store))
+        web_login(client, username, PASSWORD)
+        assert note in " ".join(client.get("/").text.split()), username
+    # Narrowed by a filter: the count is of what the filter matched.
+    client = TestClient(create_app(api.store))
+    web_login(client, "reader-sbu", PASSWORD)
+    page = " ".join(client.get("/?q=P-SBU").text.split())
+    assert "withheld from you" not in page
+    web_login(client := TestClient(create_app(api.store)), "reader-usg", PASSWORD)
+    assert "withheld from you" not in client.get("/").text
+
+
 def test_admin_sets_a_clearance_and_it_is_audited_and_shown(api: Api) -> None:
     admin = api.login("boss", "admin")
     api.login("liaison", "viewer")

@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from ssaplan import __version__
+from ssaplan.admin import trail
 from ssaplan.admin.schemas import (
+    AuditList,
     Health,
     Me,
     RoleAssignmentPublic,
@@ -22,7 +24,7 @@ from ssaplan.admin.schemas import (
 from ssaplan.core import audit
 from ssaplan.core.deps import Admin, StoreDep, get_settings, requires, unit_of_work
 from ssaplan.core.permissions import Actor, permissions_of
-from ssaplan.core.schemas import AuditPublic, AuditVerification, Page, audit_public
+from ssaplan.core.schemas import AuditVerification, Page, audit_public
 from ssaplan.core.settings import Settings
 from ssaplan.core.store import current_revisions, head_revisions, utcnow
 from ssaplan.core.users import (
@@ -165,18 +167,20 @@ def get_audit(
     before_id: Annotated[
         int | None, Query(description="page backwards from this record id")
     ] = None,
-) -> Page[AuditPublic]:
-    """Audit records, newest first."""
+) -> AuditList:
+    """Audit records, newest first; those about a record you may not see are left out
+    and counted in ``withheld`` (docs/markings.md)."""
     with store.session() as session:
-        records = audit.search(
+        found = trail.search(
             session,
+            actor,
             entity_type=entity_type,
             entity_id=entity_id,
             actor=actor_name,
             limit=limit,
             before_id=before_id,
         )
-        return Page[AuditPublic](items=[audit_public(r) for r in records])
+        return AuditList(items=[audit_public(r) for r in found.records], withheld=found.withheld)
 
 
 @router.get("/audit/verify", tags=["admin"])

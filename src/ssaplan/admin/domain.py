@@ -6,6 +6,18 @@ DOMAIN = Domain(
     name="admin",
     package="ssaplan.admin",
     title="Administration",
+    # The audit trail shows a record's audit records only to readers who may see the
+    # record (admin.trail reads the marked records of these domains).
+    uses=(
+        "reference",
+        "portfolio",
+        "strategy",
+        "evaluation",
+        "monitoring",
+        "compliance",
+        "coordination",
+        "cycle",
+    ),
     api=("ssaplan.admin.api:router",),
     views=("ssaplan.admin.views:router",),
     templates=True,

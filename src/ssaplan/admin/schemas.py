@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from ssaplan.core.schemas import StrictModel
+from ssaplan.core.schemas import AuditPublic, Page, StrictModel
 
 ScopeKind = Literal["all", "agency", "bureau", "country"]
 MAX_ROLES = 50  # assignments of one user: a few in practice
@@ -114,4 +114,13 @@ class UserUpdate(StrictModel):
         None,
         description="a partner country (GBR) or organization (NATO) the user reads for; "
         '"" or "us-government" for U.S. Government staff',
+    )
+
+
+class AuditList(Page[AuditPublic]):
+    """A page of audit records, newest first, and how many matching records (over every
+    page) are about records the reader may not see: left out, counted, never named."""
+
+    withheld: int = Field(
+        0, description="matching audit records about records the reader may not see"
     )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
+from ssaplan.admin import trail
 from ssaplan.core import audit
 from ssaplan.core.auth import SESSION_COOKIE
 from ssaplan.core.deps import FormCsrf, StoreDep, current_actor, requires, unit_of_work
@@ -412,8 +413,9 @@ def audit_page(
 ) -> Response:
     """Search the audit trail (newest first, 100 a page) and verify its hash chain."""
     with store.session() as session:
-        records = audit.search(
+        found = trail.search(
             session,
+            actor,
             entity_type=entity_type.strip() or None,
             entity_id=entity_id.strip() or None,
             actor=who.strip() or None,
@@ -431,7 +433,7 @@ def audit_page(
                 "summary": r.summary,
                 "hash": r.hash,
             }
-            for r in records
+            for r in found.records
         ]
         types = sorted(
             t for (t,) in session.execute(select(AuditRecord.entity_type).distinct()).all()
@@ -451,6 +453,7 @@ def audit_page(
             "q": query,
             "query": urlencode(query),
             "verification": verification,
+            "withheld": found.withheld,
             "older": rows[-1]["id"] if len(rows) == 100 else None,
         },
     )

@@ -41,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.elements import ColumnElement
 
 from ssaplan.core.models import AuditHead, AuditRecord
 from ssaplan.core.store import utcnow
@@ -417,6 +418,19 @@ def history(
     )
 
 
+def _criteria(
+    entity_type: str | None, entity_id: str | None, actor: str | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if entity_type:
+        where.append(AuditRecord.entity_type == entity_type)
+    if entity_id:
+        where.append(AuditRecord.entity_id == entity_id)
+    if actor:
+        where.append(AuditRecord.actor == actor)
+    return where
+
+
 def search(
     session: Session,
     *,
@@ -425,16 +439,34 @@ def search(
     actor: str | None = None,
     limit: int = 100,
     before_id: int | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> list[AuditRecord]:
-    """Records matching all the given criteria, newest first."""
+    """Records matching all the given criteria, newest first.
+
+    ``where`` narrows the search further in the same query (the records a reader may
+    see), so a page holds ``limit`` matching records whatever it leaves out.
+    """
     flush_pending(session)
-    stmt = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
-    if entity_type:
-        stmt = stmt.where(AuditRecord.entity_type == entity_type)
-    if entity_id:
-        stmt = stmt.where(AuditRecord.entity_id == entity_id)
-    if actor:
-        stmt = stmt.where(AuditRecord.actor == actor)
+    stmt = select(AuditRecord).where(*_criteria(entity_type, entity_id, actor))
+    if where is not None:
+        stmt = stmt.where(where)
     if before_id:
         stmt = stmt.where(AuditRecord.id < before_id)
-    return list(session.execute(stmt).scalars())
+    return list(session.execute(stmt.order_by(AuditRecord.id.desc()).limit(limit)).scalars())
+
+
+def count(
+    session: Session,
+    *,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> int:
+    """How many records match the criteria (and ``where``), over every page."""
+    flush_pending(session)
+    stmt = select(func.count()).select_from(AuditRecord)
+    stmt = stmt.where(*_criteria(entity_type, entity_id, actor))
+    if where is not None:
+        stmt = stmt.where(where)
+    return int(session.execute(stmt).scalar_one())
