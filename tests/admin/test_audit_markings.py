@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,3 +169,31 @@ def test_a_restricted_reader_s_trail_costs_the_same_statements_at_any_size(
             svc.create(program(id=f"P-MORE-{n}", title=f"More {n}", marking=marking))
     assert statements() == small
     assert trail(api, admins["u"])["withheld"] == before + 10
+
+
+def test_a_scenario_naming_a_hidden_program_has_no_audit_record_for_a_narrower_admin(
+    api: Api, admins: dict[str, str]
+) -> None:
+    """A scenario's audit record carries its name; an admin who may not read the
+    scenario (a hidden program among its candidates) gets neither."""
+    from ssaplan.allocation.service import AllocationService
+
+    example = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs/examples/scenario.json").read_text()
+    )
+    open_one = {**example, "name": "Open scenario"}
+    secret_one = {
+        **example,
+        "name": "Scenario with the secret program",
+        "candidates": [{**example["candidates"][0], "id": "P-SECRET"}, *example["candidates"]],
+    }
+    with api.store.transaction() as session:
+        service = AllocationService(session, OPERATOR)
+        service.create_scenario(open_one)
+        service.create_scenario(secret_one)
+    scenarios = "&entity_type=allocation_scenario"
+    every = trail(api, admins["all"], scenarios)
+    assert {i["after"]["name"] for i in every["items"]} == {"Open scenario", secret_one["name"]}
+    mine = trail(api, admins["u"], scenarios)
+    assert [i["after"]["name"] for i in mine["items"]] == ["Open scenario"]
+    assert mine["withheld"] == 1

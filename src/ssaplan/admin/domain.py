@@ -17,6 +17,7 @@ DOMAIN = Domain(
         "compliance",
         "coordination",
         "cycle",
+        "allocation",
     ),
     api=("ssaplan.admin.api:router",),
     views=("ssaplan.admin.views:router",),

@@ -10,7 +10,10 @@ the rule its own reads use (:func:`ssaplan.portfolio.visibility.visible_clause`)
 program, strategy, evaluation, proposal, surge request, restriction, vetting request
 or donor activity by its own marking and releasable-to list; a strategy's objectives,
 indicators, sustainment plans, commitments and measurements by their strategy's; a
-review by its program's; an overlap mark only when both sides are visible. A record
+review by its program's; an overlap mark only when both sides are visible; an
+allocation scenario or result as the allocation service lets the reader read it (the
+view of the portfolio it was computed for, and no hidden program among its candidates:
+decided in Python over the few scenarios, then one ``IN`` list). A record
 remarked since is judged by its marking now (its older records too, as its history
 is). A deleted record's audit records are shown only to readers without a ceiling or
 audience, as its history is (the portfolio's rule for a deleted program's history):
@@ -28,6 +31,7 @@ no record's content).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,13 +156,20 @@ def _visible_codes(
     }
 
 
-def hidden_clause(audience: visibility.Audience, catalog: Catalog) -> ColumnElement[bool]:
+def hidden_clause(
+    audience: visibility.Audience,
+    catalog: Catalog,
+    listed: Mapping[str, Sequence[str]] | None = None,
+) -> ColumnElement[bool]:
     """True for the audit records about a record ``audience`` may not see (or no longer
-    exists, for a reader with limits)."""
+    exists, for a reader with limits). ``listed``: for kinds whose rule is not one SQL
+    condition (allocation scenarios and results), the refs the reader may see."""
     ref = AuditRecord.entity_ref
+    kinds: dict[str, Any] = dict(_visible_refs(audience, catalog))
+    kinds.update(listed or {})
     parts: list[ColumnElement[bool]] = [
         and_(ref.is_not(None), ref.startswith(f"{kind}:", autoescape=True), ref.not_in(shown))
-        for kind, shown in _visible_refs(audience, catalog).items()
+        for kind, shown in kinds.items()
     ]
     parts += [
         and_(
@@ -190,7 +201,9 @@ def search(
     criteria: dict[str, Any] = {"entity_type": entity_type, "entity_id": entity_id, "actor": actor}
     if audience.unrestricted:
         return TrailPage(audit.search(session, limit=limit, before_id=before_id, **criteria), 0)
-    hidden = hidden_clause(audience, catalog)
+    from ssaplan.allocation.service import AllocationService
+
+    hidden = hidden_clause(audience, catalog, AllocationService(session, reader).readable_refs())
     records = audit.search(
         session, limit=limit, before_id=before_id, where=not_(hidden), **criteria
     )

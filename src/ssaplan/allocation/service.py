@@ -150,6 +150,23 @@ class AllocationService:
         built_for = audience_from_json(stored) if stored else self._built_for(s)
         return self._may_read(r.definition, built_for)
 
+    def readable_refs(self) -> dict[str, list[str]]:
+        """The audit ``entity_ref`` of every scenario and result the reader may read
+        (``allocation_scenario:ID``, ``allocation_result:ID``), for the audit trail,
+        which shows a scenario's audit records (its name among them) by the same rule
+        as the scenario itself. Reads every scenario and result: there are few."""
+        scenarios = list(self.session.execute(select(AllocationScenario)).scalars())
+        shown = {s.id for s in scenarios if self._readable(s)}
+        results = self.session.execute(
+            select(AllocationRun).where(AllocationRun.scenario_id.in_(shown))
+        ).scalars()
+        return {
+            "allocation_scenario": [f"allocation_scenario:{i}" for i in sorted(shown)],
+            "allocation_result": [
+                f"allocation_result:{r.id}" for r in results if self._result_readable(r)
+            ],
+        }
+
     # -- scenarios ------------------------------------------------------------------
     def _scenario(self, scenario_id: int, *, lock: bool = False) -> AllocationScenario:
         stmt = select(AllocationScenario).where(AllocationScenario.id == scenario_id)
