@@ -49,16 +49,18 @@ def test_calendar_pipeline_inbox_and_proposal_pages_render(store: Store) -> None
     assert 'href="/cycle" aria-current="page">Cycle</a>' in cycle.text
     assert "FY2027 cycle" in cycle.text and "Patrol boat maintenance (waiting)" in cycle.text
     assert "Kenya" in cycle.text  # names where people read, codes beside them
+    assert 'title="DoD/DSCA">Defense Security Cooperation Agency</span>' in cycle.text
     assert c.get("/cycle?stage=draft").text.count('href="/proposals/') == 1
     pipeline = c.get("/cycle/pipeline")
     assert pipeline.status_code == 200 and pipeline.text.count("<svg") >= 5
-    assert WAITING in pipeline.text and "COM:KEN" in pipeline.text
+    # Whom it waits on, by name: the chief of mission in Kenya (COM:KEN as tooltip).
+    assert WAITING in pipeline.text and 'title="COM:KEN">Chief of Mission, Kenya' in pipeline.text
     inbox = c.get("/inbox")
     assert inbox.status_code == 200 and WAITING in inbox.text and "concurrence" in inbox.text
     page = c.get(f"/proposals/{WAITING}")
     assert page.status_code == 200
     assert (
-        "Chief of Mission KEN" in page.text
+        "Chief of Mission, Kenya" in page.text
         and 'action="/proposals/' + WAITING + '/concur"' in page.text
     )
     assert c.get("/proposals/FY2027-DoD-0999").status_code == 404

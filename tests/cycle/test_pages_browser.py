@@ -27,7 +27,7 @@ def test_inbox_to_concurrence_to_pipeline(
     assert page.locator("table.inbox tbody tr").count() == 1
     page.click("table.inbox a")
     page.wait_for_url("**/proposals/FY2027-DoD-0002")
-    assert "Chief of Mission KEN" in page.locator("table.routing").inner_text()
+    assert "Chief of Mission, Kenya" in page.locator("table.routing").inner_text()
     page.fill("form.comment-form textarea[name=body]", "Who maintains the boats?")
     page.click("form.comment-form button")
     page.wait_for_url("**/proposals/FY2027-DoD-0002")
@@ -35,7 +35,7 @@ def test_inbox_to_concurrence_to_pipeline(
     page.select_option("form.concur select[name=decision]", "concur")
     page.click("form.concur button")
     page.wait_for_url("**/proposals/FY2027-DoD-0002")
-    assert page.locator("strong.waiting-on").inner_text() == "coordinator"
+    assert page.locator("strong.waiting-on").inner_text() == "the coordinator"
     page.click("header nav >> text=Cycle")
     page.wait_for_url("**/cycle")
     assert "now:" in page.locator("p.phase").inner_text()
