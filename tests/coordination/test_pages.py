@@ -51,6 +51,7 @@ def test_review_queue_run_and_mark_from_the_page(pages: tuple[Store, World, Any]
     assert "Coast guard boarding team training, Somalia" in page
     assert "Department of Defense" in page and world.som_a in page
     assert "same partner: Somalia" in page and page.count('class="pair"') >= 4
+    assert "same institution type: Border management" in page  # not border_management
     # State's planner may mark the three likely pairs with a State program, not DoD-UK
     assert page.count('action="/coordination/marks"') == 3
     dod_uk = page.split(f'data-a="{world.som_a}" data-b="DEMO-GB-DUP-0001"')[1].split("</article>")[

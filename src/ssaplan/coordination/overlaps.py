@@ -164,7 +164,11 @@ class OverlapService:
             regions_of=regions_of(self.catalog),
             marks=marks,
             config=cfg,
-            country_names={c.iso3: c.name for c in self.catalog.countries.values()},
+            country_names={
+                **{c.iso3: c.name for c in self.catalog.countries.values()},
+                **{k: v.name for k, v in self.catalog.institution_types.items()},
+                **{k: v.name for k, v in self.catalog.purposes.items()},
+            },
             progress=progress,
         )
         skipped = [s.as_dict() for s in result.skipped] + world.set_aside

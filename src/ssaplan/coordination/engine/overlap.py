@@ -185,7 +185,9 @@ def find_overlaps(
     vectorizer : TextVectorizer, optional
         Default: the bundled TF-IDF.
     country_names : mapping ISO3 -> name, optional
-        For the reasons ("same partner: Somalia"); codes are shown without it.
+        For the reasons ("same partner: Somalia"); codes are shown without it. Institution
+        type and purpose codes (lower case, never an ISO3 code) may be in it too ("same
+        institution type: Border management").
     method : "blocked" (default) or "brute"
         ``brute`` compares every pair (the reference for recall; small inputs only).
     progress : callable (stage, done, total), optional
@@ -338,14 +340,18 @@ def _explain(
     for x, idx, t in ((a, i, ta), (b, j, tb)):
         if rows["inst_inferred"][idx]:
             flags.append(f"{x.id}:institution_inferred")
-            reasons.append(f"institution type of {x.id} inferred from DAC code {x.dac_code}: {t}")
+            reasons.append(
+                f"institution type of {x.id} inferred from DAC code {x.dac_code}: {_name(t, names)}"
+            )
     if ta and tb:
         if ta == tb:
-            reasons.append(f"same institution type: {ta}")
+            reasons.append(f"same institution type: {_name(ta, names)}")
         elif s["institution"][k] > 0:
-            reasons.append(f"related institution types: {ta} ~ {tb}")
+            reasons.append(f"related institution types: {_name(ta, names)} ~ {_name(tb, names)}")
         else:
-            reasons.append(f"different institution types: {ta} vs {tb} ({halved})")
+            reasons.append(
+                f"different institution types: {_name(ta, names)} vs {_name(tb, names)} ({halved})"
+            )
     else:
         missing = ", ".join(x.id for x, t in ((a, ta), (b, tb)) if not t)
         reasons.append(f"institution type unknown for {missing}: not compared")
@@ -353,11 +359,15 @@ def _explain(
     # purpose and DAC code
     if a.purpose and b.purpose:
         if a.purpose == b.purpose:
-            reasons.append(f"same purpose: {a.purpose}")
+            reasons.append(f"same purpose: {_name(a.purpose, names)}")
         elif p.purpose_rel[p.purpose[i], p.purpose[j]] > 0:
-            reasons.append(f"related purposes: {a.purpose} ~ {b.purpose}")
+            reasons.append(
+                f"related purposes: {_name(a.purpose, names)} ~ {_name(b.purpose, names)}"
+            )
         else:
-            reasons.append(f"different purposes: {a.purpose} vs {b.purpose}")
+            reasons.append(
+                f"different purposes: {_name(a.purpose, names)} vs {_name(b.purpose, names)}"
+            )
     if rows["dac5"][i] >= 0 and rows["dac5"][j] >= 0:
         if rows["dac5"][i] == rows["dac5"][j]:
             reasons.append(f"same DAC code: {a.dac_code}")
