@@ -59,8 +59,10 @@ Changed:
   frozen out of its sight (``gc.freeze``). Without the freeze it only postpones the
   work (2282). 2302 -> 2152: 9.5 % fewer instructions than before, and more of the
   wall clock, the collector's passes over a large heap being mostly cache misses.
-  Wall (this bench, load 2.0-2.5, medians of 5): 0.71-1.06 s before, 0.51-0.63 s
-  after, level with the command floor (0.50-0.67 s) in the same runs.
+  Wall (this bench, four runs of each tree interleaved, load 1.3-2.5, medians of
+  5): 0.71-1.06 s before, 1.19-1.46 times the command floor of the same run; 0.51-0.68
+  s after, 0.94-1.13 times it (the floors themselves read 0.49-0.68 s in these runs).
+- Filters name table columns as well, so a filtered list stays Core (the same SQL).
 
 Measured and not taken: deferring the input schemas' build (``defer_build=True`` on
 ``StrictModel``: 2377 -> 2226 alone) breaks FastAPI with pydantic 2.14 (a deferred
