@@ -19,6 +19,11 @@ from ssaplan.portfolio.models import (
 )
 from ssaplan.reference.catalog import Catalog, Kind, UnknownCode, get_catalog
 
+# Filters name table columns, not mapped attributes, so a list's statements stay Core
+# (no ORM compile step, no mapper configuration; see PortfolioService._page).
+_PG, _BL = Program.__table__.c, BudgetLine.__table__.c
+_PC, _PR, _PO = ProgramCountry.__table__.c, ProgramRegion.__table__.c, ProgramObjective.__table__.c
+
 SORT_KEYS = (
     "id",
     "title",
@@ -156,68 +161,52 @@ class ProgramFilter(BaseModel):
         # Semi-joins (id IN (SELECT ...)) let the database use the partner indexes once,
         # instead of probing per program.
         if country:
-            stmt = stmt.where(
-                Program.id.in_(
-                    select(ProgramCountry.program_id).where(ProgramCountry.iso3 == country)
-                )
-            )
+            stmt = stmt.where(_PG.id.in_(select(_PC.program_id).where(_PC.iso3 == country)))
         if region:
             members = sorted(catalog.region_members(region))
             stmt = stmt.where(
                 or_(
-                    Program.id.in_(
-                        select(ProgramCountry.program_id).where(ProgramCountry.iso3.in_(members))
-                    )
+                    _PG.id.in_(select(_PC.program_id).where(_PC.iso3.in_(members)))
                     if members
                     else false(),
-                    Program.id.in_(
-                        select(ProgramRegion.program_id).where(ProgramRegion.region_code == region)
-                    ),
+                    _PG.id.in_(select(_PR.program_id).where(_PR.region_code == region)),
                 )
             )
         if agency:
-            stmt = stmt.where(Program.agency_id.in_(sorted(catalog.agency_descendants(agency))))
+            stmt = stmt.where(_PG.agency_id.in_(sorted(catalog.agency_descendants(agency))))
         if account:
             # The main account, or money from the account on any budget line.
             stmt = stmt.where(
                 or_(
-                    Program.account_id == account,
-                    Program.id.in_(
-                        select(BudgetLine.program_id).where(BudgetLine.account_id == account)
-                    ),
+                    _PG.account_id == account,
+                    _PG.id.in_(select(_BL.program_id).where(_BL.account_id == account)),
                 )
             )
         if self.fiscal_year is not None:
             stmt = stmt.where(
-                Program.id.in_(
-                    select(BudgetLine.program_id).where(BudgetLine.fiscal_year == self.fiscal_year)
-                )
+                _PG.id.in_(select(_BL.program_id).where(_BL.fiscal_year == self.fiscal_year))
             )
         if self.status:
-            stmt = stmt.where(Program.status == self.status.lower())
+            stmt = stmt.where(_PG.status == self.status.lower())
         if objective:
             wanted = {objective} | {
                 o.id for o in catalog.objectives.values() if o.goal == objective
             }
             stmt = stmt.where(
-                Program.id.in_(
-                    select(ProgramObjective.program_id).where(
-                        ProgramObjective.objective_id.in_(wanted)
-                    )
-                )
+                _PG.id.in_(select(_PO.program_id).where(_PO.objective_id.in_(wanted)))
             )
         if institution_type:
-            stmt = stmt.where(Program.institution_type_id == institution_type)
+            stmt = stmt.where(_PG.institution_type_id == institution_type)
         if purpose:
-            stmt = stmt.where(Program.purpose_id == purpose)
+            stmt = stmt.where(_PG.purpose_id == purpose)
         if self.q:
             for word in self.q.split():
                 like = f"%{word.lower()}%"
                 stmt = stmt.where(
                     or_(
-                        Program.code.ilike(like),
-                        Program.title.ilike(like),
-                        Program.description.ilike(like),
+                        _PG.code.ilike(like),
+                        _PG.title.ilike(like),
+                        _PG.description.ilike(like),
                     )
                 )
         return stmt
@@ -231,9 +220,9 @@ class ProgramFilter(BaseModel):
         filter narrows the money to that year's or that account's lines."""
         out: list[Any] = []
         if self.fiscal_year is not None:
-            out.append(BudgetLine.fiscal_year == self.fiscal_year)
+            out.append(_BL.fiscal_year == self.fiscal_year)
         if self.account not in (None, ""):
-            out.append(BudgetLine.account_id == catalog.resolve("account", self.account or ""))
+            out.append(_BL.account_id == catalog.resolve("account", self.account or ""))
         return out
 
 
