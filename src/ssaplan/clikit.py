@@ -17,13 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from ssaplan.core.defaults import DEFAULT_DB
 from ssaplan.core.errors import BadRequest
 from ssaplan.core.store import Store, require_current_schema
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DbOpt = Annotated[
     str | None,
@@ -82,6 +85,28 @@ def open_store(st: CliState, *, require_schema: bool = True) -> Store:
     if require_schema:
         require_current_schema(store)
     return store
+
+
+@contextmanager
+def read_session(st: CliState) -> Iterator[Session]:
+    """A read session on the command's database, closed (connections returned) at the end."""
+    store = open_store(st)
+    try:
+        with store.session() as session:
+            yield session
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def write_session(st: CliState) -> Iterator[Session]:
+    """One write transaction on the command's database, closed at the end."""
+    store = open_store(st)
+    try:
+        with store.transaction() as session:
+            yield session
+    finally:
+        store.dispose()
 
 
 def close_stores() -> None:

@@ -11,39 +11,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from ssaplan.clikit import CliState, DbOpt, JsonOpt, emit, info, open_store, state
-
-
-@contextmanager
-def _session(st: CliState) -> Iterator[Session]:
-    """A read session on the command's database, closed (connections returned) at the end."""
-    store = open_store(st)
-    try:
-        with store.session() as session:
-            yield session
-    finally:
-        store.dispose()
-
-
-@contextmanager
-def _transaction(st: CliState) -> Iterator[Session]:
-    """One write transaction on the command's database, closed at the end."""
-    store = open_store(st)
-    try:
-        with store.transaction() as session:
-            yield session
-    finally:
-        store.dispose()
-
+from ssaplan.clikit import CliState, DbOpt, JsonOpt, emit, info, state
+from ssaplan.clikit import read_session as _session
+from ssaplan.clikit import write_session as _transaction
 
 AsOfOpt = Annotated[
     str | None,
