@@ -158,6 +158,7 @@ def overview_page(request: Request, store: StoreDep, actor: WebReader) -> Respon
         tooltips=tips,
         palette=RESTRICTION_PALETTE,
         clip_id="compliance-clip",
+        counts=True,
     )
     first_fy, last_fy = fy - 6, fy + 3
     shown = [

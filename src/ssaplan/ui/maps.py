@@ -192,11 +192,14 @@ def choropleth(
     tooltips: Mapping[str, str] | None = None,
     palette: Sequence[str] = PALETTE,
     clip_id: str = "world-clip",
+    counts: bool = False,
 ) -> Markup:
     """A world map coloured by ``values`` (ISO3 -> value; None or absent: no data).
 
     Every country carries a ``<title>`` tooltip; those with a value link to
-    ``link(iso3)``. Values are binned in equal-width bins over ``domain``.
+    ``link(iso3)``. Values are binned in equal-width bins over ``domain``; with
+    ``counts`` (whole numbers, one bin each) the legend reads 0, 1, 2, ... "4 or more"
+    instead of ranges such as "0–1".
     """
     f = frame()
     bins = len(palette)
@@ -229,7 +232,7 @@ def choropleth(
             element = f'<a href="{escape(link(shape.iso3))}">{element}</a>'
         out.append(element)
     out.append("</g>")
-    out.append(_legend(f, label, domain, palette))
+    out.append(_legend(f, label, domain, palette, counts=counts))
     out.append("</svg>")
     # Every dynamic piece above went through html.escape; the rest is our own markup.
     return Markup("".join(out))  # noqa: S704
@@ -239,17 +242,29 @@ def _data(iso3: str | None) -> str:
     return f' data-iso3="{escape(iso3)}"' if iso3 else ""
 
 
-def _legend(f: Frame, label: str, domain: tuple[float, float], palette: Sequence[str]) -> str:
+def _legend(
+    f: Frame,
+    label: str,
+    domain: tuple[float, float],
+    palette: Sequence[str],
+    *,
+    counts: bool = False,
+) -> str:
     low, high = domain
     step = (high - low) / len(palette)
+    last = len(palette) - 1
     y = f.top + f.height + 8
     parts = [f'<g class="legend"><text x="8" y="{y + 11:.1f}">{escape(label)}</text>']
     x = 8 + 7 * len(label) + 12
     for i, color in enumerate(palette):
         a, b = low + i * step, low + (i + 1) * step
+        if counts and step == 1:
+            text = f"{a:.0f} or more" if i == last else f"{a:.0f}"
+        else:
+            text = f"{a:.0f}–{b:.0f}"
         parts.append(
             f'<rect x="{x}" y="{y:.1f}" width="14" height="14" fill="{color}" stroke="#889"/>'
-            f'<text x="{x + 18}" y="{y + 11:.1f}">{a:.0f}–{b:.0f}</text>'
+            f'<text x="{x + 18}" y="{y + 11:.1f}">{text}</text>'
         )
         x += 18 + 60
     parts.append(
