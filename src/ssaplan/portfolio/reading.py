@@ -165,19 +165,22 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     conn = session.connection()
     statements, bind = _for(session)
     wanted = [r[0] for r in rows]
-    countries: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    regions: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    countries: dict[int, list[str]] = defaultdict(list)
+    regions: dict[int, list[str]] = defaultdict(list)
+    shares: dict[int, dict[str, int]] = defaultdict(dict)
     objectives: dict[int, list[str]] = defaultdict(list)
+    # Per program: its money summed and its lines' accounts, gathered as the lines are
+    # read (no second pass and no comprehension per program).
+    money: dict[int, list[Any]] = {}
     budget: dict[int, list[dict[str, Any]]] = defaultdict(list)
     milestones: dict[int, list[dict[str, Any]]] = defaultdict(list)
     params = bind(wanted)
     for pid, kind, code, share in conn.execute(statements["partners"], params).all():
-        if kind == 0:
-            countries[pid].append((code, share))
-        elif kind == 1:
-            regions[pid].append((code, share))
-        else:
+        if kind == 2:
             objectives[pid].append(code)
+            continue
+        (countries if kind == 0 else regions)[pid].append(code)
+        shares[pid][code] = share  # countries first: a region's share after them
     for pid, line_id, fy, account, planned, obligated, disbursed in conn.execute(
         statements["budget"], params
     ).all():
@@ -191,6 +194,14 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "disbursed": disbursed,
             }
         )
+        summed = money.get(pid)
+        if summed is None:
+            money[pid] = summed = [0, 0, 0, set()]
+        summed[0] += planned
+        summed[1] += obligated
+        summed[2] += disbursed
+        if account:
+            summed[3].add(account)
     for pid, mid, name, requested, approved, obligated_on, delivered in conn.execute(
         statements["milestones"], params
     ).all():
@@ -228,16 +239,13 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
         created_at,
         updated_at,
     ) in rows:
-        lines = budget.get(pid, [])
-        partners = countries.get(pid, [])
-        regional = regions.get(pid, [])
-        shares = dict(partners)
-        shares.update(regional)
-        planned = obligated = disbursed = 0
-        for b in lines:
-            planned += b["planned"]
-            obligated += b["obligated"]
-            disbursed += b["disbursed"]
+        summed = money.get(pid)
+        if summed is None:
+            planned = obligated = disbursed = 0
+            accounts: list[str] = []
+        else:
+            planned, obligated, disbursed = summed[0], summed[1], summed[2]
+            accounts = sorted(summed[3])
         out.append(
             {
                 "id": code,
@@ -245,10 +253,10 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "description": description,
                 "agency": agency_id,
                 "account": account_id,
-                "accounts": sorted({b["account"] for b in lines if b["account"]}),
-                "countries": [c for c, _ in partners],
-                "regions": [c for c, _ in regional],
-                "shares": shares,
+                "accounts": accounts,
+                "countries": countries.get(pid, []),
+                "regions": regions.get(pid, []),
+                "shares": shares.get(pid, {}),
                 "institution_type": institution_type_id,
                 "level": level_id,
                 "purpose": purpose_id,
@@ -260,7 +268,7 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "marking": marking,
                 "releasable_to": decode(releasable_to) if releasable_to else [],
                 "source": source,
-                "budget": lines,
+                "budget": budget.get(pid, []),
                 "totals": {"planned": planned, "obligated": obligated, "disbursed": disbursed},
                 "milestones": milestones.get(pid, []),
                 "version": version,
