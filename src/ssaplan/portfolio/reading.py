@@ -123,7 +123,9 @@ def _partners(where: Any) -> Any:
         ).where(where(_po.program_id)),
     )
     c = partners.selected_columns
-    return partners.order_by(c.program_id, c.kind, c.iso3)
+    # By program and code only: each kind's rows come in their own order, and SQLite
+    # merges the three index walks without sorting (ordering by kind too made it sort).
+    return partners.order_by(c.program_id, c.iso3)
 
 
 def _json_ids(column: Any) -> ColumnElement[bool]:
@@ -167,7 +169,8 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     wanted = [r[0] for r in rows]
     countries: dict[int, list[str]] = defaultdict(list)
     regions: dict[int, list[str]] = defaultdict(list)
-    shares: dict[int, dict[str, int]] = defaultdict(dict)
+    country_shares: dict[int, dict[str, int]] = defaultdict(dict)
+    region_shares: dict[int, dict[str, int]] = defaultdict(dict)
     objectives: dict[int, list[str]] = defaultdict(list)
     # Per program: its money summed and its lines' accounts, gathered as the lines are
     # read (no second pass and no comprehension per program).
@@ -179,8 +182,12 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
         if kind == 2:
             objectives[pid].append(code)
             continue
-        (countries if kind == 0 else regions)[pid].append(code)
-        shares[pid][code] = share  # countries first: a region's share after them
+        if kind == 0:
+            countries[pid].append(code)
+            country_shares[pid][code] = share
+        else:
+            regions[pid].append(code)
+            region_shares[pid][code] = share
     for pid, line_id, fy, account, planned, obligated, disbursed in conn.execute(
         statements["budget"], params
     ).all():
@@ -256,7 +263,7 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "accounts": accounts,
                 "countries": countries.get(pid, []),
                 "regions": regions.get(pid, []),
-                "shares": shares.get(pid, {}),
+                "shares": {**country_shares.get(pid, {}), **region_shares.get(pid, {})},
                 "institution_type": institution_type_id,
                 "level": level_id,
                 "purpose": purpose_id,
