@@ -46,6 +46,31 @@ Where the time went (cProfile in process on the demo world; CPU time, machine lo
   look at the audit head and the bytes. The row *a new page each request* asks for a
   page never asked before each time (offset 0, 1, 2, ...), so nothing is kept: the
   server-time target is judged there.
+- *List, a new page each request* (issue 9; 6.3-6.9 ms server time before, 4.7-4.8 ms
+  after, ``--quick`` runs of main and of this change one after the other at load 1-1.6;
+  server CPU per request read from ``/proc`` over 300 requests against a one-worker
+  server of each, alternating: 7.0-8.3 ms before, 5.2-6.3 ms after on the loaded
+  machine). py-spy on a serving worker (after the first change below): the endpoint's
+  thread 60% of the busy time (the list 47%, the login 8%), the event loop 39%
+  (uvicorn, FastAPI's routing and dependencies, of which the query model's parsing
+  about 4%; our three middlewares, already plain ASGI, under 1% together). What
+  changed: the page, count and money statements are built once per filter, sort and audience
+  (``service._LIST_STATEMENTS``; offset and limit bound values), which also keeps
+  SQLAlchemy's cache key of each memoized on the statement instead of computed per
+  request (about 0.5 ms); the withheld counts are not built at all for a reader who
+  sees everything and kept until the next write for a reader with limits; a figure kept
+  inside another (the totals inside the page) reuses its caller's look at the audit
+  head (one statement less); partner countries, regions and objectives are one
+  statement ordered by program and code (three child statements instead of five;
+  ordered by kind too, SQLite sorted each part: 210 us against 120 us); each program's
+  money, accounts and shares are gathered while its lines are read. In process (the
+  ASGI app called directly, 1,000 requests): 4.6-5.7 ms CPU per new page against 8.0 ms
+  for main in the same minutes, /api/health 0.9-1.0 ms. Left, per request: SQLite
+  stepping and row objects (about 1 ms: the page's 19 columns, 150 budget lines), the
+  login in its own session and thread hop (0.3 ms), building the dicts (0.5 ms), JSON
+  (0.25 ms), FastAPI's per-field parsing of the query model (0.2 ms) and two thread
+  hops. Keeping each program's JSON until the next write would make this row cheap
+  too, but it would then no longer measure computing a list.
 - *Pages*: Portfolio and Countries spent their time splitting every budget line among
   its partners for the roll-up (``partner_money``: 6,000 rows as dataclasses, then
   ``engine.rollup``): now kept until the next write. Monitoring (3-6 s) read every

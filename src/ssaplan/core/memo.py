@@ -31,6 +31,7 @@ T = TypeVar("T")
 _HEAD = select(AuditHead.__table__.c.last_hash, AuditHead.__table__.c.count)
 _MEMO: dict[tuple[Any, ...], Any] = {}
 MAX_ENTRIES = 512
+_COMPUTING = "ssaplan.memo.head"  # session.info: the head a figure is being computed at
 
 
 def audit_head(session: Session) -> tuple[Any, ...]:
@@ -49,11 +50,20 @@ def memo(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     if has_pending(session):
         return compute()
     bind = session.get_bind()
-    full = (str(bind.engine.url), key, audit_head(session))
+    # A figure computed for a kept one (a list's totals inside its page) is keyed by the
+    # head its caller read: one look at the audit chain per request, not one per figure.
+    outer = session.info.get(_COMPUTING)
+    head = audit_head(session) if outer is None else outer
+    full = (str(bind.engine.url), key, head)
     if full in _MEMO:
         found: T = _MEMO[full]
         return found
-    value = compute()
+    session.info[_COMPUTING] = head
+    try:
+        value = compute()
+    finally:
+        if outer is None:
+            del session.info[_COMPUTING]
     if len(_MEMO) >= MAX_ENTRIES:
         _MEMO.clear()
     _MEMO[full] = value

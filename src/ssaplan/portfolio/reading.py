@@ -3,8 +3,9 @@
 The list API, the workbench table and the CLI show pages of programs with every child
 row (partners, objectives, budget lines, deliveries). Building ORM objects for them
 (identity map, collections, attribute instrumentation) cost about half the time of a
-list request (see ``benchmarks/bench_portfolio_api.py``); here each kind of row is one
-Core statement for the whole page, grouped in Python, and validated once into
+list request (see ``benchmarks/bench_portfolio_api.py``); here the child rows are three
+Core statements for the whole page (budget lines, deliveries, and one for partners,
+regions and objectives), grouped in Python, and validated once into
 :class:`ProgramPublic` (pydantic's compiled validator).
 
 The result is the same as :func:`ssaplan.portfolio.fields.to_public` of the loaded
@@ -18,7 +19,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, func, literal_column, select
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -66,15 +78,9 @@ def _statements(where: Any) -> dict[str, Any]:
     """The child rows of a page, one statement per kind, with ``where(column)`` as the
     condition on the program id."""
     return {
-        "countries": select(_pc.program_id, _pc.iso3, _pc.share_bp)
-        .where(where(_pc.program_id))
-        .order_by(_pc.program_id, _pc.iso3),
-        "regions": select(_pr.program_id, _pr.region_code, _pr.share_bp)
-        .where(where(_pr.program_id))
-        .order_by(_pr.program_id, _pr.region_code),
-        "objectives": select(_po.program_id, _po.objective_id)
-        .where(where(_po.program_id))
-        .order_by(_po.program_id, _po.objective_id),
+        # Partner countries (kind 0), regions (1) and objectives (2) of the page in one
+        # statement: each statement costs SQLAlchemy more than SQLite takes to run it.
+        "partners": _partners(where),
         "budget": select(
             _bl.program_id,
             _bl.id,
@@ -99,6 +105,27 @@ def _statements(where: Any) -> dict[str, Any]:
         .order_by(_ms.program_id, _ms.id),
         "by_id": select(*_PROGRAM_COLUMNS).where(where(_P.id)),
     }
+
+
+def _partners(where: Any) -> Any:
+    partners = union_all(
+        select(
+            _pc.program_id, literal_column("0", Integer).label("kind"), _pc.iso3, _pc.share_bp
+        ).where(where(_pc.program_id)),
+        select(_pr.program_id, literal_column("1", Integer), _pr.region_code, _pr.share_bp).where(
+            where(_pr.program_id)
+        ),
+        select(
+            _po.program_id,
+            literal_column("2", Integer),
+            _po.objective_id,
+            cast(null(), Integer),
+        ).where(where(_po.program_id)),
+    )
+    c = partners.selected_columns
+    # By program and code only: each kind's rows come in their own order, and SQLite
+    # merges the three index walks without sorting (ordering by kind too made it sort).
+    return partners.order_by(c.program_id, c.iso3)
 
 
 def _json_ids(column: Any) -> ColumnElement[bool]:
@@ -133,25 +160,34 @@ def program_columns() -> tuple[Any, ...]:
 
 def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """Program rows (selected with :func:`program_columns`, in display order) as plain
-    data of the public shape, with their child rows: five statements whatever the number
+    data of the public shape, with their child rows: three statements whatever the number
     of programs."""
     if not rows:
         return []
     conn = session.connection()
     statements, bind = _for(session)
     wanted = [r[0] for r in rows]
-    countries: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    regions: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    countries: dict[int, list[str]] = defaultdict(list)
+    regions: dict[int, list[str]] = defaultdict(list)
+    country_shares: dict[int, dict[str, int]] = defaultdict(dict)
+    region_shares: dict[int, dict[str, int]] = defaultdict(dict)
     objectives: dict[int, list[str]] = defaultdict(list)
+    # Per program: its money summed and its lines' accounts, gathered as the lines are
+    # read (no second pass and no comprehension per program).
+    money: dict[int, list[Any]] = {}
     budget: dict[int, list[dict[str, Any]]] = defaultdict(list)
     milestones: dict[int, list[dict[str, Any]]] = defaultdict(list)
     params = bind(wanted)
-    for pid, iso3, share in conn.execute(statements["countries"], params).all():
-        countries[pid].append((iso3, share))
-    for pid, code, share in conn.execute(statements["regions"], params).all():
-        regions[pid].append((code, share))
-    for pid, objective in conn.execute(statements["objectives"], params).all():
-        objectives[pid].append(objective)
+    for pid, kind, code, share in conn.execute(statements["partners"], params).all():
+        if kind == 2:
+            objectives[pid].append(code)
+            continue
+        if kind == 0:
+            countries[pid].append(code)
+            country_shares[pid][code] = share
+        else:
+            regions[pid].append(code)
+            region_shares[pid][code] = share
     for pid, line_id, fy, account, planned, obligated, disbursed in conn.execute(
         statements["budget"], params
     ).all():
@@ -165,6 +201,14 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "disbursed": disbursed,
             }
         )
+        summed = money.get(pid)
+        if summed is None:
+            money[pid] = summed = [0, 0, 0, set()]
+        summed[0] += planned
+        summed[1] += obligated
+        summed[2] += disbursed
+        if account:
+            summed[3].add(account)
     for pid, mid, name, requested, approved, obligated_on, delivered in conn.execute(
         statements["milestones"], params
     ).all():
@@ -202,16 +246,13 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
         created_at,
         updated_at,
     ) in rows:
-        lines = budget.get(pid, [])
-        partners = countries.get(pid, [])
-        regional = regions.get(pid, [])
-        shares = dict(partners)
-        shares.update(regional)
-        planned = obligated = disbursed = 0
-        for b in lines:
-            planned += b["planned"]
-            obligated += b["obligated"]
-            disbursed += b["disbursed"]
+        summed = money.get(pid)
+        if summed is None:
+            planned = obligated = disbursed = 0
+            accounts: list[str] = []
+        else:
+            planned, obligated, disbursed = summed[0], summed[1], summed[2]
+            accounts = sorted(summed[3])
         out.append(
             {
                 "id": code,
@@ -219,10 +260,10 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "description": description,
                 "agency": agency_id,
                 "account": account_id,
-                "accounts": sorted({b["account"] for b in lines if b["account"]}),
-                "countries": [c for c, _ in partners],
-                "regions": [c for c, _ in regional],
-                "shares": shares,
+                "accounts": accounts,
+                "countries": countries.get(pid, []),
+                "regions": regions.get(pid, []),
+                "shares": {**country_shares.get(pid, {}), **region_shares.get(pid, {})},
                 "institution_type": institution_type_id,
                 "level": level_id,
                 "purpose": purpose_id,
@@ -232,9 +273,9 @@ def public_dicts(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "end": end_date,
                 "status": status,
                 "marking": marking,
-                "releasable_to": decode(releasable_to),
+                "releasable_to": decode(releasable_to) if releasable_to else [],
                 "source": source,
-                "budget": lines,
+                "budget": budget.get(pid, []),
                 "totals": {"planned": planned, "obligated": obligated, "disbursed": disbursed},
                 "milestones": milestones.get(pid, []),
                 "version": version,

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, bindparam, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from ssaplan.core import audit
@@ -61,6 +61,25 @@ _PG, _BL = _PROGRAMS.c, _LINES.c
 
 
 @dataclass(frozen=True)
+class _ListStatements:
+    """A list's statements for one filter, sort and audience: the page (its offset and
+    limit the bound values ``page_offset`` and ``page_limit``) and the count and money of
+    every matching program (:func:`~ssaplan.portfolio.reading.cached_totals`)."""
+
+    page: Any
+    money: Any
+    catalog: Catalog  # what they were built from: alive while its id is in the key
+
+
+# Building a list's statements (the filter's clauses, the marking rule, the order, the
+# aggregates) cost more than SQLite takes to run them, and SQLAlchemy's cache key of a
+# statement is memoized on the object: so they are built once per filter, sort and
+# audience and kept for the process (a bounded number: filters are what readers type).
+_LIST_STATEMENTS: dict[tuple[Any, ...], _ListStatements] = {}
+MAX_LIST_STATEMENTS = 256
+
+
+@dataclass(frozen=True)
 class UpsertReport:
     """What a bulk save did, by program id."""
 
@@ -98,9 +117,18 @@ class PortfolioService:
     def withheld(self, flt: ProgramFilter) -> Withheld:
         """How many programs matching ``flt`` the audience may not see, by reason."""
         require(self.actor, "read")
-        return Withheld(
-            **withheld(self.session, flt.program_ids(self.catalog), self.audience, self.catalog)
+        if self.audience.unrestricted:  # sees every program: nothing to count
+            return Withheld()
+        # A count over every matching program, as the list's totals: kept until the next
+        # write (core/memo.py).
+        counts = memo(
+            self.session,
+            ("portfolio.withheld", self._memo_actor(), flt.model_dump_json()),
+            lambda: withheld(
+                self.session, flt.program_ids(self.catalog), self.audience, self.catalog
+            ),
         )
+        return Withheld(**counts)
 
     def _visible(self, program: Program) -> bool:
         if self.audience.unrestricted:
@@ -141,6 +169,47 @@ class PortfolioService:
         self, flt: ProgramFilter, limit: int | None, offset: int, sort: str
     ) -> dict[str, Any]:
         """:meth:`list_programs` as plain data, in the order and shape of ``ProgramList``."""
+        built = self._list_statements(flt, sort, paged=limit is not None)
+        self.session.flush()  # Core statements below: the session's own writes first
+        params = (
+            {"page_offset": offset}
+            if limit is None
+            else {
+                "page_offset": offset,
+                "page_limit": limit,
+            }
+        )
+        rows = self.session.connection().execute(built.page, params).all()
+        total, planned, obligated, disbursed = cached_totals(self.session, built.money)
+        return {
+            "items": public_dicts(self.session, rows),
+            "total": int(total),
+            "limit": limit,
+            "offset": offset,
+            "totals": {
+                "planned": int(planned),
+                "obligated": int(obligated),
+                "disbursed": int(disbursed),
+            },
+            "withheld": self.withheld(flt),
+        }
+
+    def _list_statements(self, flt: ProgramFilter, sort: str, *, paged: bool) -> _ListStatements:
+        """The statements of a list for ``flt``, ``sort`` and this audience, built once per
+        process (see :data:`_LIST_STATEMENTS`)."""
+        key = (flt.model_dump_json(), sort, paged, self.audience, id(self.catalog))
+        found = _LIST_STATEMENTS.get(key)
+        if found is not None:
+            return found
+        built = self._build_list_statements(flt, sort, paged=paged)
+        if len(_LIST_STATEMENTS) >= MAX_LIST_STATEMENTS:
+            _LIST_STATEMENTS.clear()
+        _LIST_STATEMENTS[key] = built
+        return built
+
+    def _build_list_statements(
+        self, flt: ProgramFilter, sort: str, *, paged: bool
+    ) -> _ListStatements:
         # The page (its programs' own columns, in order), then its count and money: each
         # statement is narrowed by the same :meth:`_matching` clauses on ``programs``
         # (no ``IN (SELECT ...)`` of every matching id, no window aggregates over all
@@ -163,11 +232,12 @@ class PortfolioService:
                 .subquery()
             )
             stmt = stmt.outerjoin(sums, sums.c.pid == _PG.id)
-        stmt = stmt.order_by(*self._order(sort, sums)).offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        self.session.flush()  # Core statements below: the session's own writes first
-        rows = self.session.connection().execute(stmt).all()
+        # The page's place as bound values, so one statement serves every page.
+        stmt = stmt.order_by(*self._order(sort, sums)).offset(
+            bindparam("page_offset", type_=Integer)
+        )
+        if paged:
+            stmt = stmt.limit(bindparam("page_limit", type_=Integer))
         count = self._matching(select(func.count(_PG.id)), flt).correlate(None).scalar_subquery()
         money = self._matching(
             select(
@@ -181,19 +251,7 @@ class PortfolioService:
             .where(*lines),
             flt,
         )
-        total, planned, obligated, disbursed = cached_totals(self.session, money)
-        return {
-            "items": public_dicts(self.session, rows),
-            "total": int(total),
-            "limit": limit,
-            "offset": offset,
-            "totals": {
-                "planned": int(planned),
-                "obligated": int(obligated),
-                "disbursed": int(disbursed),
-            },
-            "withheld": self.withheld(flt),
-        }
+        return _ListStatements(stmt, money, self.catalog)
 
     def list_programs_json(
         self, flt: ProgramFilter, *, limit: int | None = 50, offset: int = 0, sort: str = "id"
