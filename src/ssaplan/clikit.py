@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -88,25 +88,20 @@ def open_store(st: CliState, *, require_schema: bool = True) -> Store:
 
 
 @contextmanager
-def read_session(st: CliState) -> Iterator[Session]:
-    """A read session on the command's database, closed (connections returned) at the end."""
+def read_session(st: CliState, *, write: bool = False) -> Iterator[Session]:
+    """A read session on the command's database (with ``write``, one write transaction),
+    closed (connections returned) at the end."""
     store = open_store(st)
     try:
-        with store.session() as session:
+        with store.transaction() if write else store.session() as session:
             yield session
     finally:
         store.dispose()
 
 
-@contextmanager
-def write_session(st: CliState) -> Iterator[Session]:
+def write_session(st: CliState) -> AbstractContextManager[Session]:
     """One write transaction on the command's database, closed at the end."""
-    store = open_store(st)
-    try:
-        with store.transaction() as session:
-            yield session
-    finally:
-        store.dispose()
+    return read_session(st, write=True)
 
 
 def close_stores() -> None:

@@ -271,7 +271,9 @@ def _num(value: float) -> float | None:
     return None if math.isnan(value) else round(float(value), 3)
 
 
-def _name(code: str, names: Mapping[str, str]) -> str:
+def _name(code: str | None, names: Mapping[str, str]) -> str:
+    if code is None:
+        return "unknown"
     return names.get(code, code)
 
 
