@@ -195,3 +195,24 @@ def test_narrow_screens_keep_header_and_tables_usable(
         assert box is not None and box["width"] <= 400
     finally:
         context.close()
+
+
+def test_no_workbench_page_is_wider_than_a_laptop_screen(
+    sqlite_demo: Store, live_server: Any, browser_page: Any
+) -> None:
+    """Every page of the navigation fits 1280 px: a table wider than the screen hides its
+    last columns (the assessment's Quadrant, monitoring's delivery medians were cut off)."""
+    base = live_server(sqlite_demo)
+    page = browser_page(base, "admin", "admin-demo-pass")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    links = page.eval_on_selector_all("nav a[href^='/']", "els => els.map(e => e.pathname)")
+    assert len(links) >= 10
+    wide = {}
+    for path in dict.fromkeys(links):
+        page.goto(base + path)
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if scroll > client:
+            wide[path] = scroll
+    assert wide == {}
