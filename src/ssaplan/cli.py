@@ -203,6 +203,8 @@ def serve(
     """Serve the workbench and the JSON API."""
     import uvicorn
 
+    from ssaplan.core import serving
+
     st = state(ctx, db, as_json)
     store = open_store(st)  # refuse early, with a clear message, if not initialized
     if not os.environ.get("SSAPLAN_SECRET_KEY"):
@@ -218,6 +220,15 @@ def serve(
         f"ssaplan serving {db_url(st)} at http://{host}:{port} with {workers} worker"
         f"{'s' if workers != 1 else ''}  (Ctrl-C stops)"
     )
+    if workers > 1 and serving.supported():
+        # A socket per worker: the kernel spreads connections (core/serving.py).
+        problem = serving.port_free(host, port)
+        if problem is not None:
+            raise BadRequest(f"{problem}; choose another --port or stop what uses it")
+        code = serving.serve(host, port, workers, log_level="warning")
+        if code:
+            raise typer.Exit(code)
+        return
     uvicorn.run(
         "ssaplan.app:app_from_environment",
         factory=True,
