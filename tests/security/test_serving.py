@@ -30,7 +30,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _serve(url: str, port: int, log: Path, *, new_group: bool = False) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": str(Path(ssaplan.__file__).parents[1]),
@@ -43,6 +43,7 @@ def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=new_group,  # its own process group, as a terminal's
         )
 
 
@@ -149,3 +150,19 @@ def test_a_port_in_use_is_refused_with_its_number(sqlite_store: Store, tmp_path:
         assert server.wait(timeout=60) == 1
     text = log.read_text()
     assert f"cannot listen on 127.0.0.1:{port}" in text and "choose another --port" in text
+
+
+def test_ctrl_c_stops_the_server_quietly(sqlite_store: Store, tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals every process of its group: the workers finish and
+    end without a traceback, the server exits."""
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    server = _serve(sqlite_store.url, port, log, new_group=True)
+    try:
+        _wait_healthy(server, port, log)
+        os.killpg(server.pid, signal.SIGINT)
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert "Traceback" not in log.read_text(), log.read_text()

@@ -17,6 +17,7 @@ start-up (a broken database or app would fail the same way on every restart).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import socket
@@ -64,7 +65,10 @@ def worker(host: str, port: int, log_level: str) -> None:
     import uvicorn
 
     config = uvicorn.Config(APP, factory=True, host=host, port=port, log_level=log_level)
-    uvicorn.Server(config).run(sockets=[_listen(host, port)])
+    # Ctrl-C reaches every process of the terminal: uvicorn finishes the requests in
+    # flight and re-raises it afterwards; a worker then ends quietly, not with a traceback.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[_listen(host, port)])
 
 
 def serve(host: str, port: int, workers: int, *, log_level: str = "warning") -> int:
