@@ -20,6 +20,7 @@ from ssaplan.core.settings import Settings
 from ssaplan.core.store import Store
 from ssaplan.core.users import add_user
 from tests.conftest import OPERATOR, PASSWORD, make_user, production_settings, run_cli
+from tests.security.servers import free_port, serve_two_workers, wait_healthy
 
 PRODUCTION = production_settings()
 
@@ -255,43 +256,13 @@ def test_a_two_worker_server_enforces_one_budget(sqlite_store: Store, tmp_path: 
     """``ssaplan serve --workers 2`` over loopback: whichever worker takes a connection,
     the account is refused after its five failures."""
     import json
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
     import urllib.error
     import urllib.request
 
-    import ssaplan
-
     make_user(sqlite_store, "alice", "viewer")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(Path(ssaplan.__file__).parents[1]),
-        "SSAPLAN_SECRET_KEY": "s" * 40,
-    }
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(  # noqa: S603 - fixed arguments, test database
-        [
-            sys.executable,
-            "-c",
-            "from ssaplan.cli import main; main()",
-            "serve",
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-            "--db",
-            sqlite_store.url,
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
+    log = tmp_path / "serve.log"
+    server = serve_two_workers(sqlite_store.url, port, log)
     base = f"http://127.0.0.1:{port}"
 
     def token(password: str) -> int:
@@ -306,22 +277,13 @@ def test_a_two_worker_server_enforces_one_budget(sqlite_store: Store, tmp_path: 
             return e.code
 
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=5):  # noqa: S310
-                    break
-            except OSError:
-                assert server.poll() is None, (tmp_path / "serve.log").read_text()
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+        wait_healthy(server, port, log)
         answers = [token("wrong-password-1") for _ in range(12)]
         assert answers == [401] * 5 + [429] * 7
         assert token(PASSWORD) == 429
     finally:
         server.terminate()
         server.wait(timeout=30)
-        log.close()
 
 
 def test_concurrent_failures_from_many_workers_are_all_counted(store: Store) -> None:

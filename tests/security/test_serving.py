@@ -9,54 +9,17 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-import ssaplan
 from ssaplan.core import serving
 from ssaplan.core.store import Store
+from tests.security.servers import free_port, serve_two_workers, wait_healthy
 
 pytestmark = pytest.mark.skipif(not serving.supported(), reason="SO_REUSEPORT: Linux only")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(url: str, port: int, log: Path, *, new_group: bool = False) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(Path(ssaplan.__file__).parents[1]),
-        "SSAPLAN_SECRET_KEY": "s" * 40,
-    }
-    with log.open("w") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(  # noqa: S603 - fixed arguments, test database
-            [sys.executable, "-c", "from ssaplan.cli import main; main()", "serve"]
-            + ["--workers", "2", "--port", str(port), "--db", url],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=new_group,  # its own process group, as a terminal's
-        )
-
-
-def _wait_healthy(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5):  # noqa: S310
-                return
-        except OSError:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
 
 
 def _children(pid: int) -> set[int]:
@@ -93,11 +56,11 @@ Served = tuple[subprocess.Popen[bytes], int]
 
 @pytest.fixture
 def two_workers(sqlite_store: Store, tmp_path: Path) -> Iterator[Served]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
-    server = _serve(sqlite_store.url, port, log)
+    server = serve_two_workers(sqlite_store.url, port, log)
     try:
-        _wait_healthy(server, port, log)
+        wait_healthy(server, port, log)
         yield server, port
     finally:
         if server.poll() is None:
@@ -146,7 +109,7 @@ def test_a_port_in_use_is_refused_with_its_number(sqlite_store: Store, tmp_path:
         taken.listen(1)
         port = taken.getsockname()[1]
         log = tmp_path / "serve.log"
-        server = _serve(sqlite_store.url, port, log)
+        server = serve_two_workers(sqlite_store.url, port, log)
         assert server.wait(timeout=60) == 1
     text = log.read_text()
     assert f"cannot listen on 127.0.0.1:{port}" in text and "choose another --port" in text
@@ -155,11 +118,11 @@ def test_a_port_in_use_is_refused_with_its_number(sqlite_store: Store, tmp_path:
 def test_ctrl_c_stops_the_server_quietly(sqlite_store: Store, tmp_path: Path) -> None:
     """Ctrl-C in a terminal signals every process of its group: the workers finish and
     end without a traceback, the server exits."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
-    server = _serve(sqlite_store.url, port, log, new_group=True)
+    server = serve_two_workers(sqlite_store.url, port, log, new_group=True)
     try:
-        _wait_healthy(server, port, log)
+        wait_healthy(server, port, log)
         os.killpg(server.pid, signal.SIGINT)
         assert server.wait(timeout=60) == 0
     finally:
