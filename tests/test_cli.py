@@ -63,6 +63,64 @@ def test_filters_and_show(demo_db: str, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0 and "FY" in out and items[0]["id"] in out
 
 
+def test_list_table_counts_the_filtered_year_and_account(
+    demo_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The human table's money columns are the lines the filter counts: FY2026's FMF
+    lines of each program, not its whole life."""
+    from ssaplan.ui.money import money
+
+    args = ("--db", demo_db, "programs", "list", "--fy", "2026", "--account", "fmf")
+    code, out, _ = run(capsys, *args, "--limit", "5", "--json")
+    items = json.loads(out)["items"]
+    assert code == 0 and items
+    code, out, err = run(capsys, *args, "--limit", "5")
+    assert code == 0, err
+    head, *rows = out.splitlines()
+    assert "planned FY2026 FMF" in head and len(rows) == len(items)
+    for row, p in zip(rows, items, strict=True):
+        lines = [b for b in p["budget"] if b["fiscal_year"] == 2026 and b["account"] == "FMF"]
+        planned = money(sum(b["planned"] for b in lines))
+        assert row.startswith(p["id"]) and planned in row.split()[-2:], row
+    assert f"of {json.loads(run(capsys, *args, '--json')[1])['total']} programs" in err
+
+
+def test_a_list_loads_no_web_stack_and_no_models(demo_db: str) -> None:
+    """``programs list`` starts fast because it imports only what it uses (see
+    benchmarks/bench_cli.py): no web stack, no spreadsheet or XML library, no numeric
+    library, and no pydantic model of the portfolio (the page goes out as plain data)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['ssaplan', '--db', {demo_db!r}, 'programs', 'list', '--limit', '10']\n"
+        "try:\n"
+        "    runpy.run_module('ssaplan.cli', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "sys.stderr.write('MODULES ' + ' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.count("\n") == 11  # the header and ten programs
+    loaded = set(done.stderr.rsplit("MODULES ", 1)[1].split())
+    heavy = {
+        "fastapi",
+        "starlette",
+        "jinja2",
+        "lxml",
+        "openpyxl",
+        "numpy",
+        "scipy",
+        "rich",
+        "ssaplan.portfolio.schemas",
+        "ssaplan.app",
+    }
+    assert not heavy & loaded, sorted(heavy & loaded)
+
+
 def test_user_errors_exit_1_with_one_line(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--db", demo_db, "programs", "show", "NOPE")
     assert code == 1 and out == ""

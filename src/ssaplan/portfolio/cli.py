@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated
 
@@ -65,14 +66,21 @@ def programs_list(
         q=q,
     )
     with open_store(st).session() as session:
-        page = PortfolioService(session, Actor.operator()).list_programs(
-            flt, limit=limit, offset=offset, sort=sort
+        # The page as the API sends it (plain data in ProgramList's shape, never
+        # validated into models again: a list loads no pydantic model, see bench_cli).
+        page = json.loads(
+            PortfolioService(session, Actor.operator()).list_programs_json(
+                flt, limit=limit, offset=offset, sort=sort
+            )
         )
 
     def human() -> None:
         # Money in the one short format, right-aligned; the lines a fiscal-year or
         # account filter counts (the same the list is sorted by).
-        label = " ".join(x for x in (f"FY{fiscal_year}" if fiscal_year else "", account or "") if x)
+        account_code = flt.account_code() if account is not None else None
+        label = " ".join(
+            x for x in (f"FY{fiscal_year}" if fiscal_year else "", account_code or "") if x
+        )
         head = ("id", "title", "agency", "account", "partners", "status")
         widths = (28, 48, 14, 10, 14, 12)
         money_head = tuple(f"{k}{' ' + label if label else ''}" for k in ("planned", "obligated"))
@@ -80,32 +88,33 @@ def programs_list(
             "  ".join(_fit(h, w) for h, w in zip(head, widths, strict=True))
             + "".join(f"  {h:>{MONEY_W}}" for h in money_head)
         ]
-        for p in page.items:
+        for p in page["items"]:
             lines = [
                 b
-                for b in p.budget
-                if (fiscal_year is None or b.fiscal_year == fiscal_year)
-                and (account is None or b.account == flt.account_code())
+                for b in p["budget"]
+                if (fiscal_year is None or b["fiscal_year"] == fiscal_year)
+                and (account is None or b["account"] == account_code)
             ]
             cells = (
-                p.id,
-                p.title,
-                p.agency,
-                p.account or "",
-                ",".join(p.countries + p.regions),
-                p.status,
+                p["id"],
+                p["title"],
+                p["agency"],
+                p["account"] or "",
+                ",".join(p["countries"] + p["regions"]),
+                p["status"],
             )
             row = "  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True))
-            amounts = (sum(b.planned for b in lines), sum(b.obligated for b in lines))
+            amounts = (sum(b["planned"] for b in lines), sum(b["obligated"] for b in lines))
             out.append(row + "".join(f"  {money(a):>{MONEY_W}}" for a in amounts))
         sys.stdout.write("\n".join(out) + "\n")
+        totals = page["totals"]
         info(
-            f"{len(page.items)} of {page.total} programs; planned {money(page.totals.planned)}, "
-            f"obligated {money(page.totals.obligated)}, "
-            f"disbursed {money(page.totals.disbursed)}"
+            f"{len(page['items'])} of {page['total']} programs; "
+            f"planned {money(totals['planned'])}, obligated {money(totals['obligated'])}, "
+            f"disbursed {money(totals['disbursed'])}"
         )
 
-    emit(st, page.model_dump(mode="json"), human)
+    emit(st, page, human)
 
 
 @app.command("show")

@@ -7,7 +7,7 @@ Used by the portfolio service for single writes and bulk imports alike.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ssaplan.core.audit import jsonable
 from ssaplan.core.errors import Detail, Invalid
@@ -21,16 +21,11 @@ from ssaplan.portfolio.models import (
     ProgramObjective,
     ProgramRegion,
 )
-from ssaplan.portfolio.schemas import (
-    BudgetLinePublic,
-    MilestonePublic,
-    ProgramCreate,
-    ProgramFields,
-    ProgramPublic,
-    Totals,
-)
 from ssaplan.portfolio.visibility import decode, encode, resolve_codes
 from ssaplan.reference.catalog import Catalog, Kind, UnknownCode
+
+if TYPE_CHECKING:  # loaded when first used: a list reads no model (see bench_cli)
+    from ssaplan.portfolio.schemas import ProgramFields, ProgramPublic
 
 # Limits on what one program may carry (a bound on every input; see docs/api.md).
 MAX_PARTNERS = 250
@@ -103,6 +98,8 @@ def _fields(p: Program, with_ids: bool) -> dict[str, Any]:
 
 def to_public(p: Program) -> ProgramPublic:
     """A stored program in the shape every interface shows."""
+    from ssaplan.portfolio.schemas import BudgetLinePublic, MilestonePublic, ProgramPublic, Totals
+
     data = _fields(p, with_ids=True)
     data["totals"] = Totals(
         planned=sum(b.planned for b in p.budget),
@@ -128,6 +125,8 @@ def resolve_fields(
     Budget lines keep ``account`` ``None`` where they name none (the program's account
     applies; see :func:`apply_fields`).
     """
+    from ssaplan.portfolio.schemas import ProgramCreate, ProgramFields
+
     problems: list[Detail] = []
     out: dict[str, Any] = {}
     # A new (or wholly replaced) program is whole: every field applies, unset ones empty.

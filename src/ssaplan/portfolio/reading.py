@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ARRAY,
@@ -43,8 +43,10 @@ from ssaplan.portfolio.models import (
     ProgramObjective,
     ProgramRegion,
 )
-from ssaplan.portfolio.schemas import ProgramPublic
 from ssaplan.portfolio.visibility import decode
+
+if TYPE_CHECKING:  # loaded when first used: the list's JSON needs no model
+    from ssaplan.portfolio.schemas import ProgramPublic
 
 _P = Program.__table__.c
 _PROGRAM_COLUMNS = (
@@ -293,6 +295,8 @@ def public_programs(session: Session, ids: Sequence[int]) -> list[ProgramPublic]
     statements, bind = _for(session)
     found = {r[0]: r for r in session.connection().execute(statements["by_id"], bind(ids)).all()}
     rows = [found[i] for i in ids if i in found]
+    from ssaplan.portfolio.schemas import ProgramPublic
+
     return [ProgramPublic.model_validate(d) for d in public_dicts(session, rows)]
 
 

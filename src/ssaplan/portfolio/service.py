@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 from sqlalchemy import Integer, and_, bindparam, func, select
@@ -34,13 +34,6 @@ from ssaplan.portfolio.models import (
 )
 from ssaplan.portfolio.money import PartnerMoney, by_country, partner_money, rollup_rows
 from ssaplan.portfolio.reading import cached_totals, program_columns, public_dicts
-from ssaplan.portfolio.schemas import (
-    ProgramCreate,
-    ProgramList,
-    ProgramPublic,
-    ProgramUpdate,
-    Withheld,
-)
 from ssaplan.portfolio.visibility import (
     Audience,
     audience_of,
@@ -51,6 +44,15 @@ from ssaplan.portfolio.visibility import (
     withheld,
 )
 from ssaplan.reference.catalog import Catalog, UnknownCode, get_catalog
+
+if TYPE_CHECKING:  # the models load when first used: a list reads none (see bench_cli)
+    from ssaplan.portfolio.schemas import (
+        ProgramCreate,
+        ProgramList,
+        ProgramPublic,
+        ProgramUpdate,
+        Withheld,
+    )
 
 ROLLUP_DIMENSIONS = ("bureau", "account", "agency", "status")
 # A list's statements name table columns, not the mapped attributes: a Core statement
@@ -116,9 +118,15 @@ class PortfolioService:
 
     def withheld(self, flt: ProgramFilter) -> Withheld:
         """How many programs matching ``flt`` the audience may not see, by reason."""
+        from ssaplan.portfolio.schemas import Withheld
+
+        return Withheld(**self._withheld_counts(flt))
+
+    def _withheld_counts(self, flt: ProgramFilter) -> dict[str, int]:
+        """:meth:`withheld` as plain data, in ``Withheld``'s order."""
         require(self.actor, "read")
         if self.audience.unrestricted:  # sees every program: nothing to count
-            return Withheld()
+            return {"above_ceiling": 0, "not_releasable": 0}
         # A count over every matching program, as the list's totals: kept until the next
         # write (core/memo.py).
         counts = memo(
@@ -128,7 +136,7 @@ class PortfolioService:
                 self.session, flt.program_ids(self.catalog), self.audience, self.catalog
             ),
         )
-        return Withheld(**counts)
+        return dict(counts)
 
     def _visible(self, program: Program) -> bool:
         if self.audience.unrestricted:
@@ -162,6 +170,8 @@ class PortfolioService:
         With a fiscal-year (or account) filter, ``totals`` and sorting by money count that
         year's (account's) lines only; each program's own ``totals`` cover its whole life.
         """
+        from ssaplan.portfolio.schemas import ProgramList
+
         require(self.actor, "read")
         return ProgramList.model_validate(self._page(flt, limit, offset, sort))
 
@@ -191,7 +201,7 @@ class PortfolioService:
                 "obligated": int(obligated),
                 "disbursed": int(disbursed),
             },
-            "withheld": self.withheld(flt),
+            "withheld": self._withheld_counts(flt),
         }
 
     def _list_statements(self, flt: ProgramFilter, sort: str, *, paged: bool) -> _ListStatements:
