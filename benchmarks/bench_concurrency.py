@@ -202,7 +202,12 @@ def _run(url: str, label: str, seconds: float) -> dict[str, Any]:
         token = httpx.post(
             f"{base}/api/auth/token", json={"username": "bench", "password": PASSWORD}
         ).json()["token"]
-        s = asyncio.run(_load(base, token, codes, seconds))
+        try:
+            s = asyncio.run(_load(base, token, codes, seconds))
+        except httpx.HTTPError as exc:  # the server's own account of what happened
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-4000:]
+            raise RuntimeError(f"{exc!r} from the server at {base}; its log ends:\n{tail}") from exc
     finally:
         server.terminate()
         server.wait(timeout=30)
