@@ -10,7 +10,12 @@ own ``Server-Timing: app;dur=`` header (``core/timing.py``): time inside the wor
 including any wait for a thread of its pool, excluding the network and the client.
 At 20 clients on a 2-core machine the clients themselves (one Python process) share
 the cores with the server: the p95 then measures that queue as much as
-the server; the row of /api/health shows how much.
+the server; the row of /api/health shows how much. *Server CPU ms per request* is
+what the server's workers used (user + system, from /proc) during a row, divided by
+its requests: the server's own cost of a request, without the wait for a core. The
+issue's row (first page, 20 clients) is judged on p95 < 100 ms and this < 5 ms; the
+stricter row *a new page each request* at one client is judged on its median server
+time < 5 ms, since nothing is kept there.
 
 Pages: every entry of the workbench navigation, fetched as the demo administrator
 (who sees them all), ``PAGE_ROUNDS`` times one after another; the median server time
@@ -136,6 +141,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _workers_cpu_s(parent: int) -> float:
+    """CPU seconds (user + system) the server's worker processes have used so far: the
+    children of ``ssaplan serve`` (/proc; clock ticks, 10 ms each on Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def _server_ms(response: httpx.Response) -> float:
     header = response.headers.get("server-timing", "")
     _, _, dur = header.partition("dur=")
@@ -226,6 +246,7 @@ def _pages(base: str, token: str, rounds: int, load: float) -> list[dict[str, An
                     "p95_ms": None,
                     "req_per_s": None,
                     "server_ms_median": server,
+                    "server_cpu_ms_per_request": None,
                     "workers": None,
                     "load avg": load,
                     "target": ""
@@ -281,7 +302,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 requests = (40 if quick else 200) * (1 if clients == 1 else 5)
                 for label, path in ROUTES.items():
                     server_ms: list[float] = []
+                    cpu_before = _workers_cpu_s(server.pid)
                     lat = asyncio.run(_measure(base, path, token, clients, requests, server_ms))
+                    cpu_ms = (_workers_cpu_s(server.pid) - cpu_before) * 1000 / len(lat)
                     lat.sort()
                     p95 = lat[int(0.95 * (len(lat) - 1))] * 1000
                     row = {
@@ -292,13 +315,20 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                         "p95_ms": p95,
                         "req_per_s": len(lat) / max(sum(lat) / clients, 1e-9),
                         "server_ms_median": statistics.median(server_ms),
+                        "server_cpu_ms_per_request": cpu_ms,
                         "workers": workers,
                         "load avg": load,
                         "target": "",
                     }
                     if label.startswith("programs, first page") and clients == 20:
-                        row["target"] = f"p95 < {TARGET_P95_MS} ms: " + (
-                            "met" if p95 < TARGET_P95_MS else "MISSED"
+                        # The issue's row: p95, and the server's own time per list
+                        # request, its workers' CPU (the median server time at 20 clients
+                        # also holds the wait for a core, which the p95 already shows).
+                        row["target"] = (
+                            f"p95 < {TARGET_P95_MS} ms: "
+                            + ("met" if p95 < TARGET_P95_MS else "MISSED")
+                            + f"; server CPU < {TARGET_SERVER_MS} ms: "
+                            + ("met" if cpu_ms < TARGET_SERVER_MS else "MISSED")
                         )
                     elif label.startswith("programs, a new page") and clients == 1:
                         # The server-time target is judged where nothing is kept.
