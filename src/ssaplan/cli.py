@@ -230,7 +230,7 @@ def serve(
             raise typer.Exit(code)
         return
     uvicorn.run(
-        "ssaplan.app:app_from_environment",
+        serving.APP,
         factory=True,
         host=host,
         port=port,

@@ -77,7 +77,7 @@ def programs_list(
     def human() -> None:
         # Money in the one short format, right-aligned; the lines a fiscal-year or
         # account filter counts (the same the list is sorted by).
-        account_code = flt.account_code() if account is not None else None
+        account_code = flt.account_code()  # None without an account filter
         label = " ".join(
             x for x in (f"FY{fiscal_year}" if fiscal_year else "", account_code or "") if x
         )

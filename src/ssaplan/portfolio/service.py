@@ -35,6 +35,7 @@ from ssaplan.portfolio.models import (
 from ssaplan.portfolio.money import PartnerMoney, by_country, partner_money, rollup_rows
 from ssaplan.portfolio.reading import cached_totals, program_columns, public_dicts
 from ssaplan.portfolio.visibility import (
+    REASONS,
     Audience,
     audience_of,
     decode,
@@ -126,7 +127,7 @@ class PortfolioService:
         """:meth:`withheld` as plain data, in ``Withheld``'s order."""
         require(self.actor, "read")
         if self.audience.unrestricted:  # sees every program: nothing to count
-            return {"above_ceiling": 0, "not_releasable": 0}
+            return {reason: 0 for reason in REASONS}
         # A count over every matching program, as the list's totals: kept until the next
         # write (core/memo.py).
         counts = memo(
